@@ -1,0 +1,178 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { CommandNotAllowedError, errorMessage } from '../core/errors.js';
+import { AuthVerdict, EVIDENCE_CAP, ProbeStatus, type ProbeContext, type ProbeResult, type Target } from '../core/types.js';
+import { Session } from './session.js';
+import { CancelledError, DeadlineError, statusFromError } from './status.js';
+
+/** The part of a `Probe` that the runner needs: its name and its allow-list. */
+export interface ProbeModuleInfo {
+  readonly name: string;
+  readonly allowedCommands: readonly string[];
+}
+
+/**
+ * The state of one probe while it runs. A module's `probe()` is `runProbe(this, target, ctx, async (run) => …)`:
+ * it opens sessions through `run`, fills `run.result` (auth, product, version, metadata, peers) and
+ * returns; `runProbe` turns every thrown error into a status so the probe never throws.
+ */
+export class ProbeRun {
+  readonly result: ProbeResult;
+  /** Aborts at the probe deadline or when the caller cancels. */
+  readonly signal: AbortSignal;
+  readonly ctx: ProbeContext;
+  private readonly allowed: ReadonlySet<string>;
+  private readonly sessions: Session[] = [];
+  /** True once any TCP session connected: the host answered, so a missing verdict is `inconclusive`. */
+  connected = false;
+
+  constructor(
+    private readonly module: ProbeModuleInfo,
+    readonly target: Target,
+    ctx: ProbeContext,
+    signal: AbortSignal,
+  ) {
+    this.ctx = ctx;
+    this.signal = signal;
+    this.allowed = new Set(module.allowedCommands);
+    this.result = {
+      module: module.name,
+      target,
+      status: ProbeStatus.unknownError,
+      metadata: {},
+      peers: [],
+      errors: [],
+      commands: [],
+      bytesSent: 0,
+      bytesRead: 0,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+    };
+  }
+
+  /** Open a TCP session to the target (or another port on the same host). */
+  async connect(port = this.target.port): Promise<Session> {
+    const session = await Session.connect(this.target.host, port, {
+      module: this.module.name,
+      allowed: this.allowed,
+      readCap: this.ctx.readCap,
+      connectTimeoutMs: this.ctx.connectTimeoutMs,
+      signal: this.signal,
+      onSend: (command, bytes) => {
+        this.result.commands.push(command);
+        this.result.bytesSent += bytes;
+      },
+      onRead: (bytes) => {
+        this.result.bytesRead += bytes;
+      },
+    });
+    this.sessions.push(session);
+    this.connected = true;
+    return session;
+  }
+
+  /**
+   * Send one UDP datagram as an allow-listed command and wait for the first reply datagram
+   * (or `undefined` after `timeoutMs`). Replies beyond the read cap are truncated, not buffered.
+   */
+  async udpExchange(command: string, bytes: Uint8Array, opts: { port?: number; timeoutMs: number }): Promise<Buffer | undefined> {
+    if (!this.allowed.has(command)) throw new CommandNotAllowedError(this.module.name, command);
+    const family = net.isIPv6(this.target.host) ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket(family);
+    try {
+      return await new Promise<Buffer | undefined>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(undefined), opts.timeoutMs);
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(this.signal.reason instanceof Error ? this.signal.reason : new CancelledError());
+        };
+        this.signal.addEventListener('abort', onAbort, { once: true });
+        socket.on('message', (msg) => {
+          clearTimeout(timer);
+          this.signal.removeEventListener('abort', onAbort);
+          this.result.bytesRead += msg.length;
+          resolve(msg.length > this.ctx.readCap ? msg.subarray(0, this.ctx.readCap) : msg);
+        });
+        // ICMP port unreachable shows up as ECONNREFUSED on connected UDP sockets; treat as "no answer".
+        socket.on('error', () => {
+          clearTimeout(timer);
+          this.signal.removeEventListener('abort', onAbort);
+          resolve(undefined);
+        });
+        socket.connect(opts.port ?? this.target.port, this.target.host, () => {
+          this.result.commands.push(command);
+          this.result.bytesSent += bytes.length;
+          socket.send(bytes);
+        });
+      });
+    } finally {
+      socket.close();
+    }
+  }
+
+  /** Record the reply that justifies the verdict, as capped printable text. */
+  setEvidence(raw: string | Uint8Array): void {
+    this.result.evidence = printable(raw, EVIDENCE_CAP);
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions) s.close();
+  }
+}
+
+/**
+ * Run a module's probe body with a deadline and turn whatever happens into a `ProbeResult`.
+ * When the body already reached a verdict before failing (e.g. a metadata query timed out after the
+ * server proved open), the status stays `success` and the failure is kept in `errors`.
+ */
+export async function runProbe(
+  module: ProbeModuleInfo,
+  target: Target,
+  ctx: ProbeContext,
+  body: (run: ProbeRun) => Promise<void>,
+): Promise<ProbeResult> {
+  const started = performance.now();
+  const controller = new AbortController();
+  const onCallerAbort = (): void => controller.abort(new CancelledError());
+  if (ctx.signal.aborted) controller.abort(new CancelledError());
+  else ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeadlineError(ctx.timeoutMs)), ctx.timeoutMs);
+  const run = new ProbeRun(module, target, ctx, controller.signal);
+  try {
+    await body(run);
+    run.result.status = ProbeStatus.success;
+    // A body that returns without a verdict after talking to the host could not decide.
+    if (run.result.auth === undefined && run.connected) run.result.auth = AuthVerdict.inconclusive;
+  } catch (err) {
+    const status = statusFromError(err);
+    if (run.result.auth !== undefined && status !== ProbeStatus.cancelled) {
+      run.result.status = ProbeStatus.success;
+      run.result.errors.push(`Partial result: ${errorMessage(err)}`);
+    } else {
+      run.result.status = status;
+      run.result.errors.push(errorMessage(err));
+      // Something listened (we connected) but the exchange failed: it is there, we cannot tell more.
+      if (run.connected && status !== ProbeStatus.cancelled) run.result.auth = AuthVerdict.inconclusive;
+    }
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onCallerAbort);
+    run.closeAll();
+    run.result.durationMs = Math.round(performance.now() - started);
+  }
+  return run.result;
+}
+
+/** Render bytes or text as printable ASCII with \xNN escapes, at most `cap` characters. */
+export function printable(raw: string | Uint8Array, cap: number): string {
+  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let out = '';
+  for (const b of bytes) {
+    if (out.length >= cap) return out.slice(0, cap - 1) + '…';
+    if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  return out.length > cap ? out.slice(0, cap - 1) + '…' : out;
+}

@@ -1,0 +1,22 @@
+import { type Probe } from '../core/types.js';
+import { memcachedProbe } from './memcached/probe.js';
+import { mysqlProbe } from './mysql/probe.js';
+import { postgresProbe } from './postgres/probe.js';
+import { redisProbe } from './redis/probe.js';
+
+/**
+ * The explicit list of protocol modules (zgrab2's default_modules.go model).
+ * Adding a database = a folder under src/protocols and one line here; see README "Add a module".
+ */
+export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe];
+
+const byName = new Map(PROBES.map((p) => [p.name, p]));
+
+export function getProbe(name: string): Probe | undefined {
+  return byName.get(name);
+}
+
+/** The module whose default ports include `port`, if any. */
+export function probeForPort(port: number): Probe | undefined {
+  return PROBES.find((p) => p.defaultPorts.includes(port));
+}

@@ -1,0 +1,90 @@
+import net from 'node:net';
+
+/**
+ * Hostile and silent peers for bounded-failure tests. These are not mocks of a database:
+ * they are the misbehaving hosts a scanner meets on the internet (a port that never answers,
+ * one that sends garbage, one that floods). Each listens on 127.0.0.1 on an ephemeral port.
+ */
+export interface FakePeer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function listen(onConn: (s: net.Socket) => void): Promise<FakePeer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    onConn(s);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({
+        port,
+        close: () =>
+          new Promise((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}
+
+/** Accepts and never says a word. */
+export function silentPeer(): Promise<FakePeer> {
+  return listen(() => undefined);
+}
+
+/** Sends `bytes` on connect (or after the first client bytes when `afterRequest`), then keeps the socket open. */
+export function garbagePeer(bytes: Buffer, opts: { afterRequest?: boolean } = {}): Promise<FakePeer> {
+  return listen((s) => {
+    if (opts.afterRequest) s.once('data', () => s.write(bytes));
+    else s.write(bytes);
+  });
+}
+
+/** Streams `total` bytes of `fill` (default 100 MB), in 64 KiB chunks, respecting back-pressure. */
+export function floodPeer(total = 100 * 1024 * 1024, fill = 0x41, opts: { afterRequest?: boolean } = {}): Promise<FakePeer> {
+  const chunk = Buffer.alloc(64 * 1024, fill);
+  return listen((s) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total && !s.destroyed) {
+        sent += chunk.length;
+        if (!s.write(chunk)) {
+          s.once('drain', pump);
+          return;
+        }
+      }
+    };
+    if (opts.afterRequest) s.once('data', pump);
+    else pump();
+  });
+}
+
+/**
+ * A transparent TCP relay to a real server that records every byte the client sent, so a test can
+ * decode the stream and assert that only allow-listed commands went on the wire.
+ */
+export interface RecordingProxy extends FakePeer {
+  clientBytes(): Buffer;
+}
+
+export async function recordingProxy(host: string, port: number): Promise<RecordingProxy> {
+  const recorded: Buffer[] = [];
+  const peer = await listen((client) => {
+    const upstream = net.connect({ host, port });
+    upstream.on('error', () => client.destroy());
+    client.on('data', (d: Buffer) => {
+      recorded.push(Buffer.from(d));
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => client.write(d));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return { ...peer, clientBytes: () => Buffer.concat(recorded) };
+}
