@@ -1,0 +1,226 @@
+import { type Command } from 'commander';
+import { checkScanLimits, identityString, type ScanDefaults } from '../../config/config.js';
+import { UsageError } from '../../core/errors.js';
+import { type ProbeResult } from '../../core/types.js';
+import { answered } from '../../discover/scanner.js';
+import { prepareScan, resumeScan, startScan, type NewScanRequest, type ScanRun } from '../../discover/scan-job.js';
+import { parsePortSpecs } from '../../protocols/port-specs.js';
+import { PROBES } from '../../protocols/registry.js';
+import { readSpecFile, readSpecStream } from '../../targets/sources.js';
+import { type TargetSpecInput } from '../../targets/target-space.js';
+import { commonConfig, failsOn, parseFailOn, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { log, outputFormat, writeJson, writeOut } from '../output.js';
+import { Progress } from '../progress.js';
+import { findingsTable, resultToJson } from '../render.js';
+import { VERSION } from '../version.js';
+
+interface ScanOptions extends CommonOptions {
+  ports?: string;
+  inputList?: string[];
+  exclude?: string[];
+  excludeFile?: string[];
+  rate?: string;
+  concurrency?: string;
+  connectTimeout?: string;
+  timeout?: string;
+  readCap?: string;
+  seed?: string;
+  allowLargeIpv6?: boolean;
+  checkDefaultCredentials?: boolean;
+  resume?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  ndjson?: boolean;
+  failOn?: string;
+  progress?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function registerScan(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('scan')
+    .description('Probe addresses for exposed databases, over each database’s own protocol, and store the findings')
+    .argument('[targets...]', 'IPv4/IPv6 addresses, CIDRs, a-b ranges, hostnames; "-" reads targets from stdin')
+    .option('-p, --ports <list>', 'modules and/or ports: redis,postgres,6379,redis:6380 (default: every module’s default ports)')
+    .option('--input-list <file>', 'read targets from a file, one per line (alias -iL; "-" = stdin)', collect)
+    .option('--exclude <specs>', 'never probe these (comma-separated; repeatable)', collect)
+    .option('--exclude-file <file>', 'never probe what this file lists; re-read while the scan runs (repeatable)', collect)
+    .option('--rate <n>', 'new connections per second (config scan.rate, default 1000)')
+    .option('--concurrency <n>', 'probes in flight at once (config scan.concurrency, default 512)')
+    .option('--connect-timeout <ms>', 'connect timeout (default 3000)')
+    .option('--timeout <ms>', 'deadline for one whole probe (default 10000)')
+    .option('--read-cap <bytes>', 'bytes read per connection at most (default 1 MiB, hard limit 16 MiB)')
+    .option('--seed <n>', 'seed of the pseudo-random target order (default random)')
+    .option('--allow-large-ipv6', 'expand IPv6 blocks larger than 65,536 addresses')
+    .option('--check-default-credentials', 'inside scope.authorized only: try empty/default logins where a protocol needs a login to tell')
+    .option('--resume <scan-id>', 'continue an interrupted scan where it stopped')
+    .option('--dry-run', 'parse targets and ports, print the plan, probe nothing')
+    .option('--json', 'print the scan and its findings as one JSON document')
+    .option('--ndjson', 'stream every answered probe as one JSON object per line')
+    .option('--fail-on <verdict>', 'exit 1 when a service with this verdict or worse is found: none|open|inconclusive|auth_required', 'none')
+    .option('--no-progress', 'no progress line on stderr')
+    .option('--db <path>', 'SQLite store (default $LOCKDOWN_DB or the user data directory)')
+    .option('--config <file>', 'config file (default ./lockdown.yaml or ~/.config/lockdown/config.yaml)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  lockdown scan 127.0.0.0/24 -p redis,postgres,mysql,memcached
+  lockdown scan 10.0.0.0/16 -p 6379,redis:6380 --rate 500 --exclude 10.0.5.0/24
+  lockdown scan -iL targets.txt --exclude-file optout.txt --ndjson > results.ndjson
+  lockdown scan --resume s-20261125-121314-ab12`,
+    )
+    .action(async (targets: string[], opts: ScanOptions) => {
+      setExit(await scanCommand(targets, opts));
+    });
+}
+
+export async function scanCommand(targetArgs: string[], opts: ScanOptions): Promise<number> {
+  const format = outputFormat(opts);
+  const failOn = parseFailOn(opts.failOn);
+  const config = commonConfig(opts);
+  const showProgress = opts.progress !== false && format === 'table';
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      log('\nStopping: finishing the current batch (Ctrl-C again to quit at once)…');
+      controller.abort(new Error('Interrupted'));
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  try {
+    let run: ScanRun;
+    let progress: Progress | undefined;
+    const counts = { done: 0, answered: 0, open: 0 };
+    const onResult = (r: ProbeResult): void => {
+      if (r.status === 'cancelled') return;
+      counts.done++;
+      if (answered(r)) {
+        counts.answered++;
+        if (r.auth === 'open') counts.open++;
+        if (format === 'ndjson') writeOut(JSON.stringify(resultToJson(r)));
+      }
+    };
+    const hooks = {
+      signal: controller.signal,
+      onResult,
+      onWarning: (m: string) => log(`warning: ${m}`),
+      onStart: (scan: { id: string; totalItems: number }, _space: unknown, alreadyDone: number) => {
+        log(`Scan ${scan.id}: ${scan.totalItems} probes${alreadyDone > 0 ? `, ${alreadyDone} already done` : ''}`);
+        if (showProgress) {
+          progress = new Progress(`[${scan.id}]`, scan.totalItems, alreadyDone, () => counts);
+          progress.start();
+        }
+      },
+    };
+
+    if (opts.resume) {
+      if (targetArgs.length > 0 || opts.inputList) throw new UsageError('--resume takes no targets: the scan already knows them');
+      run = await withStore(opts, (store) => resumeScan(store, opts.resume!, PROBES, hooks)).finally(() => progress?.stop());
+    } else {
+      const targets = await collectTargets(targetArgs, opts.inputList ?? []);
+      const settings = scanSettings(config.scan, opts);
+      const request: NewScanRequest = {
+        targets,
+        excludes: (opts.exclude ?? []).flatMap((arg, i) =>
+          arg.split(',').map((text, j) => ({ text: text.trim(), source: `--exclude ${i + 1} item ${j + 1}` })),
+        ),
+        excludeFiles: opts.excludeFile ?? [],
+        ports: parsePortSpecs(opts.ports, PROBES),
+        ...(opts.seed !== undefined ? { seed: parseSeed(opts.seed) } : {}),
+        allowLargeIpv6: Boolean(opts.allowLargeIpv6),
+        checkDefaultCredentials: Boolean(opts.checkDefaultCredentials),
+        settings,
+        config,
+        identity: identityString(config, VERSION),
+        commandLine: ['lockdown', ...process.argv.slice(2)].join(' '),
+      };
+      if (opts.checkDefaultCredentials && config.scope.authorized.length === 0) {
+        log('warning: --check-default-credentials has no effect: config scope.authorized is empty, so no target is authorized');
+      }
+      if (opts.dryRun) return dryRun(request, format);
+      run = await withStore(opts, (store) => startScan(store, request, PROBES, hooks)).finally(() => progress?.stop());
+    }
+
+    const { scan, outcome } = run;
+    const verb = outcome.complete ? 'completed' : 'interrupted';
+    log(
+      `Scan ${scan.id} ${verb}: ${scan.doneCount}/${scan.totalItems} probes done, ${scan.answeredCount} answered, ${scan.openCount} open`,
+    );
+    if (!outcome.complete) log(`Resume it with: lockdown scan --resume ${scan.id}${opts.db ? ` --db ${opts.db}` : ''}`);
+
+    const findings = await withStore(opts, (store) => store.listFindings({ scanId: scan.id }));
+    if (format === 'json') writeJson({ scan, counters: outcome.counters, findings });
+    else if (format === 'table') {
+      if (findings.length > 0) writeOut(findingsTable(findings));
+      else log('No service answered.');
+    }
+    if (!outcome.complete) return ExitCode.interrupted;
+    return failsOn(failOn, findings.map((f) => f.auth)) ? ExitCode.findings : ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+async function dryRun(request: NewScanRequest, format: string): Promise<number> {
+  const { space } = await prepareScan(request);
+  const plan = {
+    addresses: space.addressCount,
+    ports: request.ports,
+    probes: space.size,
+    settings: request.settings,
+    estimatedSeconds: Math.ceil(space.size / request.settings.rate),
+  };
+  if (format === 'table') {
+    writeOut(
+      `${plan.addresses} addresses × ${plan.ports.length} module ports = ${plan.probes} probes; ` +
+        `at ${plan.settings.rate}/s at least ${plan.estimatedSeconds}s. Ports: ${plan.ports.map((p) => `${p.module}:${p.port}`).join(', ')}`,
+    );
+  } else writeJson(plan);
+  return ExitCode.ok;
+}
+
+async function collectTargets(args: string[], lists: string[]): Promise<TargetSpecInput[]> {
+  const out: TargetSpecInput[] = [];
+  let stdinUsed = false;
+  const fromStdin = async (): Promise<TargetSpecInput[]> => {
+    if (stdinUsed) throw new UsageError('Standard input can be read only once ("-" given twice)');
+    stdinUsed = true;
+    return readSpecStream(process.stdin, 'stdin');
+  };
+  for (const [i, arg] of args.entries()) {
+    if (arg === '-') out.push(...(await fromStdin()));
+    else out.push({ text: arg, source: `argument ${i + 1}` });
+  }
+  for (const file of lists) out.push(...(file === '-' ? await fromStdin() : await readSpecFile(file)));
+  return out;
+}
+
+function scanSettings(defaults: ScanDefaults, opts: ScanOptions): ScanDefaults {
+  const s: ScanDefaults = {
+    rate: parsePositiveInt(opts.rate, '--rate') ?? defaults.rate,
+    concurrency: parsePositiveInt(opts.concurrency, '--concurrency') ?? defaults.concurrency,
+    connectTimeoutMs: parsePositiveInt(opts.connectTimeout, '--connect-timeout') ?? defaults.connectTimeoutMs,
+    timeoutMs: parsePositiveInt(opts.timeout, '--timeout') ?? defaults.timeoutMs,
+    readCapBytes: parsePositiveInt(opts.readCap, '--read-cap') ?? defaults.readCapBytes,
+  };
+  if (opts.timeout !== undefined && opts.connectTimeout === undefined) s.connectTimeoutMs = Math.min(s.connectTimeoutMs, s.timeoutMs);
+  checkScanLimits(s, 'the command line');
+  return s;
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed must be an integer from 0 to 4294967295, got ${JSON.stringify(text)}`);
+  return n;
+}

@@ -1,0 +1,67 @@
+import Table from 'cli-table3';
+import { UsageError } from '../core/errors.js';
+
+export type OutputFormat = 'table' | 'json' | 'ndjson';
+
+export interface FormatFlags {
+  json?: boolean;
+  ndjson?: boolean;
+}
+
+/** Table for people by default; --json (one document) or --ndjson (one object a line) for programs. */
+export function outputFormat(flags: FormatFlags): OutputFormat {
+  if (flags.json && flags.ndjson) throw new UsageError('Choose one of --json and --ndjson');
+  if (flags.json) return 'json';
+  if (flags.ndjson) return 'ndjson';
+  return 'table';
+}
+
+/** stdout is for data only; everything else goes to stderr. */
+export function writeOut(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function writeJson(value: unknown): void {
+  writeOut(JSON.stringify(value, null, 2));
+}
+
+export function writeNdjson(values: Iterable<unknown>): void {
+  let chunk = '';
+  for (const v of values) chunk += JSON.stringify(v) + '\n';
+  if (chunk) process.stdout.write(chunk);
+}
+
+export function renderTable(head: string[], rows: (string | number)[][]): string {
+  const table = new Table({
+    head,
+    style: { head: process.stdout.isTTY ? ['bold'] : [], border: process.stdout.isTTY ? ['grey'] : [] },
+    wordWrap: true,
+  });
+  for (const r of rows) table.push(r.map((c) => String(c)));
+  return table.toString();
+}
+
+export function log(message: string): void {
+  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+}
+
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

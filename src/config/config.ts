@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError } from '../core/errors.js';
+
+/**
+ * The one documented configuration (docs/config.md, lockdown.example.yaml).
+ * Values come from, in order of precedence: command-line flags, the config file, built-in defaults.
+ */
+export interface Config {
+  identity: {
+    /** Token sent where a protocol has a client-name field without spaces (Redis CLIENT SETNAME, PostgreSQL application_name). */
+    name: string;
+    /** URL or e-mail where a scanned party can reach the operator; goes into the identity string. */
+    contact: string;
+    /** Who runs scans, recorded in the audit log. Defaults to user@hostname. */
+    operator: string;
+  };
+  scope: {
+    /** CIDRs/ranges the operator owns or may audit deeply (sampling, default-credential checks). */
+    authorized: string[];
+  };
+  /** Never touched, whatever the targets say. */
+  exclude: string[];
+  /** A file of exclusions (same syntax as targets), re-read while a scan runs. */
+  excludeFile: string | undefined;
+  scan: ScanDefaults;
+  /** Where the config came from, for messages. */
+  source: string;
+}
+
+export interface ScanDefaults {
+  /** New connections per second, across the whole scan. */
+  rate: number;
+  /** Probes in flight at once. */
+  concurrency: number;
+  connectTimeoutMs: number;
+  /** Deadline for one whole probe, connect included. */
+  timeoutMs: number;
+  /** Bytes read from one connection at most. */
+  readCapBytes: number;
+}
+
+/** Limits the user cannot raise: they keep a scan from being a flood and a probe from buffering a server's dump. */
+export const HARD_LIMITS = {
+  rate: 100_000,
+  concurrency: 16_384,
+  readCapBytes: 16 * 1024 * 1024,
+  timeoutMs: 300_000,
+} as const;
+
+export const DEFAULT_SCAN: ScanDefaults = {
+  rate: 1000,
+  concurrency: 512,
+  connectTimeoutMs: 3000,
+  timeoutMs: 10_000,
+  readCapBytes: 1024 * 1024,
+};
+
+export function defaultOperator(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+export function defaultConfig(): Config {
+  return {
+    identity: { name: 'lockdown', contact: '', operator: defaultOperator() },
+    scope: { authorized: [] },
+    exclude: [],
+    excludeFile: undefined,
+    scan: { ...DEFAULT_SCAN },
+    source: 'built-in defaults',
+  };
+}
+
+/** Where a config is looked for when --config is not given. */
+export function configCandidates(): string[] {
+  const xdg = process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config');
+  return [path.resolve('lockdown.yaml'), path.resolve('lockdown.yml'), path.join(xdg, 'lockdown', 'config.yaml')];
+}
+
+/** Load `explicit` (must exist), else $LOCKDOWN_CONFIG, else the first candidate that exists, else defaults. */
+export function loadConfig(explicit?: string): Config {
+  const chosen = explicit ?? process.env.LOCKDOWN_CONFIG;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new ConfigError(`Config file ${chosen} does not exist`);
+    return parseConfigFile(chosen);
+  }
+  for (const candidate of configCandidates()) {
+    if (existsSync(candidate)) return parseConfigFile(candidate);
+  }
+  return defaultConfig();
+}
+
+export function parseConfigFile(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` line ${err.linePos[0].line}` : '';
+    throw new ConfigError(`Config file ${file}${where} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  return validateConfig(raw ?? {}, file);
+}
+
+const TOP_KEYS = new Set(['identity', 'scope', 'exclude', 'excludeFile', 'scan']);
+const IDENTITY_KEYS = new Set(['name', 'contact', 'operator']);
+const SCOPE_KEYS = new Set(['authorized']);
+const SCAN_KEYS = new Set(['rate', 'concurrency', 'connectTimeoutMs', 'timeoutMs', 'readCapBytes']);
+
+/** Validate a parsed config object; unknown keys are errors (a typo must not silently widen a scan). */
+export function validateConfig(raw: unknown, source: string): Config {
+  const cfg = defaultConfig();
+  cfg.source = source;
+  const top = asObject(raw, source, '(top level)');
+  checkKeys(top, TOP_KEYS, source, '');
+  if (top.identity !== undefined) {
+    const id = asObject(top.identity, source, 'identity');
+    checkKeys(id, IDENTITY_KEYS, source, 'identity.');
+    if (id.name !== undefined) cfg.identity.name = clientToken(asString(id.name, source, 'identity.name'), source);
+    if (id.contact !== undefined) cfg.identity.contact = asString(id.contact, source, 'identity.contact');
+    if (id.operator !== undefined) cfg.identity.operator = asString(id.operator, source, 'identity.operator');
+  }
+  if (top.scope !== undefined) {
+    const scope = asObject(top.scope, source, 'scope');
+    checkKeys(scope, SCOPE_KEYS, source, 'scope.');
+    if (scope.authorized !== undefined) cfg.scope.authorized = asStringList(scope.authorized, source, 'scope.authorized');
+  }
+  if (top.exclude !== undefined) cfg.exclude = asStringList(top.exclude, source, 'exclude');
+  if (top.excludeFile !== undefined) {
+    const f = asString(top.excludeFile, source, 'excludeFile');
+    cfg.excludeFile = path.resolve(path.dirname(path.resolve(source)), f);
+  }
+  if (top.scan !== undefined) {
+    const scan = asObject(top.scan, source, 'scan');
+    checkKeys(scan, SCAN_KEYS, source, 'scan.');
+    for (const key of SCAN_KEYS) {
+      if (scan[key] !== undefined) (cfg.scan as unknown as Record<string, number>)[key] = asPositiveInt(scan[key], source, `scan.${key}`);
+    }
+  }
+  checkScanLimits(cfg.scan, source);
+  return cfg;
+}
+
+/** Enforce the hard limits; used for config values and for command-line overrides alike. */
+export function checkScanLimits(scan: ScanDefaults, source: string): void {
+  const over = (key: keyof typeof HARD_LIMITS): void => {
+    if (scan[key] > HARD_LIMITS[key]) {
+      throw new ConfigError(`${key} ${scan[key]} from ${source} is above the hard limit of ${HARD_LIMITS[key]}`);
+    }
+  };
+  over('rate');
+  over('concurrency');
+  over('readCapBytes');
+  over('timeoutMs');
+  if (scan.connectTimeoutMs > scan.timeoutMs) {
+    throw new ConfigError(`connectTimeoutMs (${scan.connectTimeoutMs}) from ${source} must not exceed timeoutMs (${scan.timeoutMs})`);
+  }
+}
+
+/** The identity string sent where a protocol allows free text, e.g. `lockdown/0.1 (+https://…)`. */
+export function identityString(cfg: Config, version: string): string {
+  return cfg.identity.contact ? `${cfg.identity.name}/${version} (+${cfg.identity.contact})` : `${cfg.identity.name}/${version}`;
+}
+
+function clientToken(value: string, source: string): string {
+  if (!/^[A-Za-z0-9._-]{1,48}$/.test(value)) {
+    throw new ConfigError(`identity.name in ${source} must be 1-48 characters of letters, digits, '.', '_' or '-' (it is sent as a client name)`);
+  }
+  return value;
+}
+
+function asObject(v: unknown, source: string, key: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${key} in ${source} must be a mapping`);
+  return v as Record<string, unknown>;
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: Set<string>, source: string, prefix: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.has(k)) {
+      throw new ConfigError(`Unknown setting ${prefix}${k} in ${source}; known: ${[...allowed].map((a) => prefix + a).join(', ')}`);
+    }
+  }
+}
+
+function asString(v: unknown, source: string, key: string): string {
+  if (typeof v !== 'string') throw new ConfigError(`${key} in ${source} must be a string`);
+  return v;
+}
+
+function asStringList(v: unknown, source: string, key: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError(`${key} in ${source} must be a list of strings`);
+  return v as string[];
+}
+
+function asPositiveInt(v: unknown, source: string, key: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${key} in ${source} must be a positive integer`);
+  return v;
+}

@@ -1,0 +1,175 @@
+import { watchFile, unwatchFile } from 'node:fs';
+import { type Config, type ScanDefaults } from '../config/config.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
+import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
+import { type ScanRecord, type Store } from '../store/store.js';
+import { ExclusionSet } from '../targets/exclusion.js';
+import { readSpecFile } from '../targets/sources.js';
+import { TargetSpace, type ScanItem, type TargetSpaceJSON, type TargetSpecInput } from '../targets/target-space.js';
+import { runScanner, type ScanOutcome } from './scanner.js';
+
+/** What a scan needs to be run again identically: stored as the scan's spec. */
+export interface ScanSpec {
+  version: 1;
+  space: TargetSpaceJSON;
+  /** Exclusions given on the command line / config (the file is re-read live and on resume). */
+  excludes: TargetSpecInput[];
+  /** Exclusion files (config's and --exclude-file), re-read while the scan runs and on resume. */
+  excludeFiles: string[];
+  authorized: string[];
+  checkDefaultCredentials: boolean;
+  settings: ScanDefaults;
+  identity: string;
+  clientName: string;
+}
+
+export interface NewScanRequest {
+  targets: TargetSpecInput[];
+  excludes: TargetSpecInput[];
+  /** --exclude-file paths; the config's excludeFile is added automatically. */
+  excludeFiles: string[];
+  ports: PortSpec[];
+  seed?: number;
+  allowLargeIpv6: boolean;
+  checkDefaultCredentials: boolean;
+  settings: ScanDefaults;
+  config: Config;
+  identity: string;
+  commandLine: string;
+  resolve?: (hostname: string) => Promise<string[]>;
+}
+
+export interface ScanHooks {
+  signal: AbortSignal;
+  onStart?: (scan: ScanRecord, space: TargetSpace, alreadyDone: number) => void;
+  onResult?: (result: ProbeResult, item: ScanItem) => void;
+  /** A problem worth telling the operator about (e.g. the exclusion file became unreadable). */
+  onWarning?: (message: string) => void;
+}
+
+export interface ScanRun {
+  scan: ScanRecord;
+  outcome: ScanOutcome;
+}
+
+/** Parse, resolve and validate everything first (nothing is probed when any input is bad). */
+export async function prepareScan(req: NewScanRequest): Promise<{ space: TargetSpace; spec: ScanSpec }> {
+  if (req.targets.length === 0) throw new UsageError('No targets given: pass addresses, CIDRs, ranges or hostnames, or -iL FILE');
+  const staticExcludes = [...req.config.exclude.map((text, i) => ({ text, source: `${req.config.source} exclude[${i}]` })), ...req.excludes];
+  const excludeFiles = [...(req.config.excludeFile ? [req.config.excludeFile] : []), ...req.excludeFiles];
+  const excludes = [...staticExcludes, ...(await readExcludeFiles(excludeFiles))];
+  const space = await TargetSpace.build({
+    targets: req.targets,
+    excludes,
+    ports: req.ports,
+    seed: req.seed ?? randomSeed(),
+    allowLargeIpv6: req.allowLargeIpv6,
+    ...(req.resolve ? { resolve: req.resolve } : {}),
+  });
+  const spec: ScanSpec = {
+    version: 1,
+    space: space.toJSON(),
+    excludes: staticExcludes,
+    excludeFiles,
+    authorized: req.config.scope.authorized,
+    checkDefaultCredentials: req.checkDefaultCredentials,
+    settings: req.settings,
+    identity: req.identity,
+    clientName: req.config.identity.name,
+  };
+  return { space, spec };
+}
+
+export async function startScan(store: Store, req: NewScanRequest, probes: readonly Probe[], hooks: ScanHooks): Promise<ScanRun> {
+  const { space, spec } = await prepareScan(req);
+  const scan = await store.createScan({
+    spec,
+    totalItems: space.size,
+    operator: req.config.identity.operator,
+    commandLine: req.commandLine,
+  });
+  return execute(store, scan, space, spec, probes, hooks);
+}
+
+export async function resumeScan(store: Store, scanId: string, probes: readonly Probe[], hooks: ScanHooks): Promise<ScanRun> {
+  const scan = await store.getScan(scanId);
+  if (!scan) throw new NotFoundError(`No scan with id ${scanId}; \`lockdown scans\` lists them`);
+  if (scan.state === 'completed') throw new UsageError(`Scan ${scanId} already completed; nothing to resume`);
+  const spec = scan.spec as ScanSpec;
+  if (spec?.version !== 1) throw new UsageError(`Scan ${scanId} was stored by an incompatible version and cannot be resumed`);
+  const space = TargetSpace.fromJSON(spec.space);
+  // Re-read exclusions: an opt-out that arrived since the interruption is honoured.
+  space.setExcludes(ExclusionSet.fromSpecs([...spec.excludes, ...(await readExcludeFiles(spec.excludeFiles))]));
+  await store.setScanState(scan.id, 'running');
+  return execute(store, { ...scan, state: 'running' }, space, spec, probes, hooks);
+}
+
+async function execute(
+  store: Store,
+  scan: ScanRecord,
+  space: TargetSpace,
+  spec: ScanSpec,
+  probes: readonly Probe[],
+  hooks: ScanHooks,
+): Promise<ScanRun> {
+  const skip = new Set(await store.donePositionsAboveWatermark(scan.id));
+  hooks.onStart?.(scan, space, scan.doneCount);
+  const authorized = ExclusionSet.fromSpecs(spec.authorized.map((text, i) => ({ text, source: `scope.authorized[${i}]` })));
+  const stopWatching = watchExclusions(space, spec, hooks);
+  let outcome: ScanOutcome;
+  try {
+    outcome = await runScanner({
+      scanId: scan.id,
+      space,
+      probes: new Map(probes.map((p) => [p.name, p])),
+      from: scan.watermark,
+      skip,
+      concurrency: spec.settings.concurrency,
+      rate: spec.settings.rate,
+      probeContext: {
+        connectTimeoutMs: spec.settings.connectTimeoutMs,
+        timeoutMs: spec.settings.timeoutMs,
+        readCap: spec.settings.readCapBytes,
+        identity: spec.identity,
+        clientName: spec.clientName,
+        checkDefaultCredentials: spec.checkDefaultCredentials,
+      },
+      isAuthorized: (host) => authorized.has(host),
+      signal: hooks.signal,
+      persist: (batch) => store.recordBatch(batch),
+      ...(hooks.onResult ? { onResult: hooks.onResult } : {}),
+    });
+  } catch (err) {
+    await store.setScanState(scan.id, 'failed').catch(() => undefined);
+    throw err;
+  } finally {
+    stopWatching();
+  }
+  await store.setScanState(scan.id, outcome.complete ? 'completed' : 'interrupted');
+  const updated = (await store.getScan(scan.id)) ?? scan;
+  return { scan: updated, outcome };
+}
+
+/** Re-read the exclusion file whenever it changes, so an opt-out takes effect mid-scan. */
+function watchExclusions(space: TargetSpace, spec: ScanSpec, hooks: ScanHooks): () => void {
+  if (spec.excludeFiles.length === 0) return () => undefined;
+  const reload = (): void => {
+    readExcludeFiles(spec.excludeFiles)
+      .then((fromFiles) => space.setExcludes(ExclusionSet.fromSpecs([...spec.excludes, ...fromFiles])))
+      .catch((err: Error) => hooks.onWarning?.(`An exclusion file could not be re-read, keeping the previous list: ${err.message}`));
+  };
+  for (const file of spec.excludeFiles) watchFile(file, { interval: 500 }, reload);
+  return () => {
+    for (const file of spec.excludeFiles) unwatchFile(file, reload);
+  };
+}
+
+async function readExcludeFiles(files: string[]): Promise<TargetSpecInput[]> {
+  const all: TargetSpecInput[] = [];
+  for (const f of files) all.push(...(await readSpecFile(f)));
+  return all;
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 0xffffffff);
+}
