@@ -80,8 +80,15 @@ export async function prepareScan(req: NewScanRequest): Promise<{ space: TargetS
   return { space, spec };
 }
 
-export async function startScan(store: Store, req: NewScanRequest, probes: readonly Probe[], hooks: ScanHooks): Promise<ScanRun> {
-  const { space, spec } = await prepareScan(req);
+/** Start a scan prepared by `prepareScan` (prepare first: bad input must fail before the store is touched). */
+export async function startScan(
+  store: Store,
+  req: NewScanRequest,
+  prepared: { space: TargetSpace; spec: ScanSpec },
+  probes: readonly Probe[],
+  hooks: ScanHooks,
+): Promise<ScanRun> {
+  const { space, spec } = prepared;
   const scan = await store.createScan({
     spec,
     totalItems: space.size,

@@ -150,7 +150,14 @@ export class Session {
 
   close(): void {
     this.opts.signal.removeEventListener('abort', this.onAbort);
-    this.socket.destroy();
+    if (this.socket instanceof tls.TLSSocket && !this.socket.destroyed) {
+      // Send close_notify so the server logs a clean TLS close, not a connection reset.
+      const s = this.socket;
+      s.end();
+      setTimeout(() => s.destroy(), 200).unref();
+    } else {
+      this.socket.destroy();
+    }
     this.ended = true;
     this.notify();
   }

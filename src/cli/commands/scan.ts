@@ -7,7 +7,7 @@ import { prepareScan, resumeScan, startScan, type NewScanRequest, type ScanRun }
 import { parsePortSpecs } from '../../protocols/port-specs.js';
 import { PROBES } from '../../protocols/registry.js';
 import { readSpecFile, readSpecStream } from '../../targets/sources.js';
-import { type TargetSpecInput } from '../../targets/target-space.js';
+import { type TargetSpace, type TargetSpecInput } from '../../targets/target-space.js';
 import { commonConfig, failsOn, parseFailOn, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { log, outputFormat, writeJson, writeOut } from '../output.js';
@@ -147,8 +147,9 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       if (opts.checkDefaultCredentials && config.scope.authorized.length === 0) {
         log('warning: --check-default-credentials has no effect: config scope.authorized is empty, so no target is authorized');
       }
-      if (opts.dryRun) return dryRun(request, format);
-      run = await withStore(opts, (store) => startScan(store, request, PROBES, hooks)).finally(() => progress?.stop());
+      const prepared = await prepareScan(request);
+      if (opts.dryRun) return dryRun(request, prepared.space, format);
+      run = await withStore(opts, (store) => startScan(store, request, prepared, PROBES, hooks)).finally(() => progress?.stop());
     }
 
     const { scan, outcome } = run;
@@ -172,8 +173,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
   }
 }
 
-async function dryRun(request: NewScanRequest, format: string): Promise<number> {
-  const { space } = await prepareScan(request);
+function dryRun(request: NewScanRequest, space: TargetSpace, format: string): number {
   const plan = {
     addresses: space.addressCount,
     ports: request.ports,
