@@ -1,0 +1,368 @@
+/**
+ * The Redis probe against real redis-server processes (start them with `bash test/servers/redis.sh start`)
+ * and against hostile peers (silent, garbage, flood). Nothing here mocks Redis.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type ProbeResult } from '../../core/types.js';
+import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { env, requireServer } from '../../../test/helpers/servers.js';
+import { decodeResp, parseInfo, type RespValue } from './codec.js';
+import { REDIS_COMMANDS, classifyRedisError, productFromInfo, redisProbe } from './probe.js';
+
+const OPEN = env('REDIS_OPEN_HOST');
+const AUTH = env('REDIS_AUTH_HOST');
+const PORT = Number(env('REDIS_PORT'));
+// Same defaults as test/servers/redis.sh (not in servers.env).
+const REPLICA_PORT = Number(process.env.REDIS_REPLICA_PORT ?? 6380);
+const PROTECTED_PORT = Number(process.env.REDIS_PROTECTED_PORT ?? 6381);
+const NOINFO_PORT = Number(process.env.REDIS_NOINFO_PORT ?? 6382);
+/** A loopback source address other than 127.0.0.1: Redis's protected mode treats it as a remote client. */
+const REMOTE_LOOKING_SOURCE = '127.0.10.250';
+
+function cli(host: string, port: number, ...args: string[]): string {
+  return execFileSync('redis-cli', ['-h', host, '-p', String(port), ...args], { encoding: 'utf8' });
+}
+
+/** Every command in a client byte stream, as RESP arrays of bulk strings decoded with our own codec. */
+function decodeCommands(bytes: Buffer): string[][] {
+  const out: string[][] = [];
+  let rest = bytes;
+  while (rest.length > 0) {
+    const r = decodeResp(rest);
+    assert.ok(r, `client sent an incomplete RESP frame: ${rest.toString('latin1')}`);
+    const v: RespValue = r.value;
+    assert.equal(v.type, 'array');
+    out.push(
+      (v.value ?? []).map((arg) => {
+        assert.equal(arg.type, 'bulk');
+        return (arg.value ?? Buffer.alloc(0)).toString('utf8');
+      }),
+    );
+    rest = rest.subarray(r.consumed);
+  }
+  return out;
+}
+
+/** The allow-list name of a decoded command (`CLIENT SETNAME` keeps its subcommand). */
+function commandName(args: string[]): string {
+  const head = (args[0] ?? '').toUpperCase();
+  return head === 'CLIENT' ? `${head} ${(args[1] ?? '').toUpperCase()}` : head;
+}
+
+function assertAllowListed(result: ProbeResult, sent: Buffer): string[][] {
+  const commands = decodeCommands(sent);
+  const allowed = new Set(redisProbe.allowedCommands);
+  for (const c of commands) assert.ok(allowed.has(commandName(c)), `sent ${JSON.stringify(c)}, not on the allow-list`);
+  for (const c of result.commands) assert.ok(allowed.has(c), `result.commands has ${c}`);
+  assert.deepEqual(commands.map(commandName), result.commands, 'what went on the wire is what the result says');
+  return commands;
+}
+
+/** A relay whose upstream connection comes from `localAddress`, so the server sees that source address. */
+async function sourceRelay(host: string, port: number, localAddress: string): Promise<FakePeer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host, port, localAddress });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A hostile peer that answers the first request with a legal 512 MB bulk header, then streams `total` bytes. */
+async function bulkFloodPeer(total: number): Promise<FakePeer> {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    s.once('data', () => {
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total && !s.destroyed) {
+          sent += chunk.length;
+          if (!s.write(chunk)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      s.write('$536870000\r\n');
+      pump();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
+  const started = performance.now();
+  const result = await fn();
+  return { result, ms: performance.now() - started };
+}
+
+describe('redis probe on real servers', () => {
+  let serverVersion = '';
+
+  before(async () => {
+    await requireServer(OPEN, PORT, 'redis-open');
+    await requireServer(AUTH, PORT, 'redis-auth');
+    await requireServer(OPEN, REPLICA_PORT, 'redis-replica');
+    await requireServer(AUTH, PROTECTED_PORT, 'redis-protected');
+    await requireServer(AUTH, NOINFO_PORT, 'redis-noinfo');
+    // Seed a known keyspace with the real client: 3 keys in db0 (one expiring), 2 in db1.
+    cli(OPEN, PORT, 'FLUSHALL');
+    cli(OPEN, PORT, 'SET', 'lockdown:a', '1');
+    cli(OPEN, PORT, 'SET', 'lockdown:b', '2');
+    cli(OPEN, PORT, 'SET', 'lockdown:c', '3', 'EX', '3600');
+    cli(OPEN, PORT, '-n', '1', 'SET', 'lockdown:d', '4');
+    cli(OPEN, PORT, '-n', '1', 'SET', 'lockdown:e', '5');
+    serverVersion = /^redis_version:(.+)\r?$/m.exec(cli(OPEN, PORT, 'INFO', 'server'))?.[1] ?? '';
+    assert.ok(serverVersion, 'redis-cli INFO server names a version');
+    // Wait until the replica has the seeded keys, so both sides report the same keyspace.
+    for (let i = 0; i < 100; i++) {
+      if (cli(OPEN, REPLICA_PORT, '-n', '1', 'DBSIZE').trim() === '2' && cli(OPEN, REPLICA_PORT, 'DBSIZE').trim() === '3') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('open server: verdict open, metadata as seeded, replica named as a peer', async () => {
+    const r = await redisProbe.probe({ host: OPEN, port: PORT }, probeCtx());
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.auth, 'open');
+    assert.equal(r.product, 'Redis');
+    assert.equal(r.version, serverVersion);
+    assert.deepEqual(r.metadata.keyspace, { db0: { keys: 3, expires: 1 }, db1: { keys: 2, expires: 0 } });
+    assert.equal(r.metadata.totalKeys, 5);
+    assert.equal(r.metadata.role, 'master');
+    assert.equal(r.metadata.mode, 'standalone');
+    assert.match(String(r.metadata.os), /Linux/);
+    assert.ok(Number.isInteger(r.metadata.usedMemory) && (r.metadata.usedMemory as number) > 100_000);
+    assert.ok(Number.isInteger(r.metadata.connectedClients) && (r.metadata.connectedClients as number) >= 1);
+    assert.ok(Number.isInteger(r.metadata.uptimeSeconds));
+    assert.equal(r.metadata.clientNameSet, true);
+    assert.deepEqual(r.peers, [{ host: OPEN, port: REPLICA_PORT, role: 'replica', source: 'INFO replication: slave0' }]);
+    assert.match(r.evidence ?? '', /INFO answered without credentials.*redis_version:.*db0:keys=3/);
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.info, REDIS_COMMANDS.clientSetName]);
+    assert.deepEqual(r.errors, []);
+  });
+
+  it('the server itself saw only INFO and CLIENT SETNAME with our identity (MONITOR)', async () => {
+    const monitor = spawn('redis-cli', ['-h', OPEN, '-p', String(PORT), 'MONITOR']);
+    let log = '';
+    monitor.stdout.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    try {
+      for (let i = 0; i < 100 && !log.startsWith('OK'); i++) await new Promise((r) => setTimeout(r, 20));
+      const ctx = probeCtx({ clientName: 'lockdown-monitor-check' });
+      const r = await redisProbe.probe({ host: OPEN, port: PORT }, ctx);
+      assert.equal(r.auth, 'open');
+      for (let i = 0; i < 100 && !log.includes('SETNAME'); i++) await new Promise((r) => setTimeout(r, 20));
+      // MONITOR lines look like: 1795610371.6 [0 127.0.0.1:41874] "CLIENT" "SETNAME" "lockdown-test"
+      const lines = log.split('\n').map((l) => /^[0-9.]+ (\[[^\]]+\]) (.*)$/.exec(l.trim())).filter((m) => m !== null);
+      const client = lines.find((m) => m[2]!.includes('lockdown-monitor-check'))?.[1];
+      assert.ok(client, `MONITOR saw our CLIENT SETNAME: ${log}`);
+      assert.deepEqual(
+        lines.filter((m) => m[1] === client).map((m) => m[2]),
+        ['"INFO"', '"CLIENT" "SETNAME" "lockdown-monitor-check"'],
+      );
+    } finally {
+      monitor.kill();
+    }
+  });
+
+  it('replica: verdict open, its master named as a peer, same keyspace', async () => {
+    const r = await redisProbe.probe({ host: OPEN, port: REPLICA_PORT }, probeCtx());
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.auth, 'open');
+    assert.equal(r.metadata.role, 'slave');
+    assert.deepEqual(r.peers, [{ host: OPEN, port: PORT, role: 'master', source: 'INFO replication: master_host' }]);
+    assert.deepEqual(r.metadata.keyspace, { db0: { keys: 3, expires: 1 }, db1: { keys: 2, expires: 0 } });
+  });
+
+  it('password set: auth_required with the NOAUTH line, and no CLIENT SETNAME', async () => {
+    const r = await redisProbe.probe({ host: AUTH, port: PORT }, probeCtx());
+    assert.equal(r.status, 'success');
+    assert.equal(r.auth, 'auth_required');
+    assert.equal(r.evidence, '-NOAUTH Authentication required.');
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.info]);
+    assert.deepEqual(r.peers, []);
+    assert.equal(r.metadata.keyspace, undefined);
+  });
+
+  it('protected mode, seen from a non-127.0.0.1 source: auth_required with protectedMode', async () => {
+    const relay = await sourceRelay(AUTH, PROTECTED_PORT, REMOTE_LOOKING_SOURCE);
+    try {
+      const r = await redisProbe.probe({ host: '127.0.0.1', port: relay.port }, probeCtx());
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.equal(r.auth, 'auth_required');
+      assert.equal(r.metadata.protectedMode, true);
+      assert.match(r.evidence ?? '', /^-DENIED Redis is running in protected mode/);
+      assert.ok((r.evidence ?? '').length <= 1024);
+      assert.deepEqual(r.commands, [REDIS_COMMANDS.info]);
+    } finally {
+      await relay.close();
+    }
+    // The same server from 127.0.0.1 is open: protected mode only refuses remote clients.
+    const local = await redisProbe.probe({ host: AUTH, port: PROTECTED_PORT }, probeCtx());
+    assert.equal(local.auth, 'open');
+  });
+
+  it('INFO renamed away: PING proves commands run anonymously, verdict open', async () => {
+    const r = await redisProbe.probe({ host: AUTH, port: NOINFO_PORT }, probeCtx());
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.auth, 'open');
+    assert.equal(r.metadata.infoAvailable, false);
+    assert.match(r.evidence ?? '', /^INFO: -ERR unknown command 'INFO'.*; PING: \+PONG$/);
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.info, REDIS_COMMANDS.ping, REDIS_COMMANDS.clientSetName]);
+  });
+
+  it('allow-list: every byte sent to the open and the auth server decodes to allow-listed commands', async () => {
+    for (const [host, port, expected] of [
+      [OPEN, PORT, [['INFO'], ['CLIENT', 'SETNAME', 'lockdown-test']]],
+      [AUTH, PORT, [['INFO']]],
+      [AUTH, NOINFO_PORT, [['INFO'], ['PING'], ['CLIENT', 'SETNAME', 'lockdown-test']]],
+    ] as const) {
+      const proxy = await recordingProxy(host, port);
+      try {
+        const r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx());
+        assert.equal(r.status, 'success');
+        assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), expected);
+        assert.equal(r.bytesSent, proxy.clientBytes().length);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+});
+
+describe('redis error classification (documented replies of versions not installed here)', () => {
+  it('maps each refusal to its verdict class', () => {
+    // Redis >= 6 without AUTH; Redis 6 ACL after a bad AUTH; Redis < 6 with requirepass; Redis 2.x/3.x text.
+    assert.equal(classifyRedisError('NOAUTH Authentication required.'), 'auth');
+    assert.equal(classifyRedisError('WRONGPASS invalid username-password pair or user is disabled.'), 'auth');
+    assert.equal(classifyRedisError('ERR operation not permitted'), 'auth');
+    assert.equal(classifyRedisError('ERR NOAUTH Authentication required.'), 'auth');
+    assert.equal(classifyRedisError('DENIED Redis is running in protected mode because protected mode is enabled'), 'protected-mode');
+    assert.equal(classifyRedisError("ERR unknown command 'INFO', with args beginning with: "), 'unknown-command');
+    assert.equal(classifyRedisError("ERR unknown command `INFO`, with args beginning with: "), 'unknown-command');
+    assert.equal(classifyRedisError('LOADING Redis is loading the dataset in memory'), 'other');
+    assert.equal(classifyRedisError("NOPERM this user has no permissions to run the 'info' command"), 'other');
+  });
+});
+
+describe('redis product detection (documented INFO of forks not installed here)', () => {
+  it('names Valkey, Dragonfly and KeyDB from their own INFO fields, else Redis', () => {
+    // From valkey-doc commands/info.md.
+    const valkey = parseInfo('# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\nserver_mode:standalone\r\n');
+    assert.deepEqual(productFromInfo(valkey), { product: 'Valkey', version: '8.0.1' });
+    const dragonfly = parseInfo('# Server\r\nredis_version:7.4.0\r\ndragonfly_version:df-v1.21.2\r\nredis_mode:standalone\r\n');
+    assert.deepEqual(productFromInfo(dragonfly), { product: 'Dragonfly', version: 'df-v1.21.2' });
+    const keydb = parseInfo('# Server\r\nredis_version:6.3.4\r\nexecutable:/usr/bin/keydb-server\r\n');
+    assert.deepEqual(productFromInfo(keydb), { product: 'KeyDB', version: '6.3.4' });
+    assert.deepEqual(productFromInfo(parseInfo('# Server\r\nredis_version:7.0.15\r\n')), { product: 'Redis', version: '7.0.15' });
+  });
+});
+
+describe('redis probe against hostile and absent peers', () => {
+  let peer: FakePeer | undefined;
+  after(async () => peer?.close());
+
+  it('silent peer: io-timeout within the deadline, verdict inconclusive', async () => {
+    peer = await silentPeer();
+    const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx({ timeoutMs: 500 })));
+    await peer.close();
+    assert.equal(result.status, 'io-timeout');
+    assert.equal(result.auth, 'inconclusive');
+    assert.match(result.errors[0] ?? '', /deadline of 500 ms/);
+    assert.ok(ms >= 450 && ms < 900, `took ${ms} ms`);
+  });
+
+  it('garbage peer: protocol-error naming the bad byte', async () => {
+    peer = await garbagePeer(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), { afterRequest: true });
+    const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
+    await peer.close();
+    assert.equal(result.status, 'protocol-error');
+    assert.equal(result.auth, 'inconclusive');
+    assert.match(result.errors[0] ?? '', /Not a RESP reply: first byte 0x48/);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+  });
+
+  it('100 MB flood of non-RESP bytes: protocol-error at once', async () => {
+    peer = await floodPeer();
+    const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
+    await peer.close();
+    assert.equal(result.status, 'protocol-error');
+    assert.match(result.errors[0] ?? '', /first byte 0x41/);
+    assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+  });
+
+  it('100 MB flood inside one RESP line: read-limit at the read cap', async () => {
+    // '+' starts a simple string; with a cap below the 64 KiB line bound, the cap must end it.
+    peer = await floodPeer(100 * 1024 * 1024, 0x2b, { afterRequest: true });
+    const { result, ms } = await timed(() =>
+      redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx({ readCap: 16 * 1024 })),
+    );
+    await peer.close();
+    assert.equal(result.status, 'read-limit');
+    assert.match(result.errors[0] ?? '', /read cap of 16384 bytes/);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+  });
+
+  it('100 MB flood behind a legal 512 MB bulk header: read-limit at the default cap, bounded memory', async () => {
+    peer = await bulkFloodPeer(100 * 1024 * 1024);
+    const before = process.memoryUsage();
+    const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
+    const afterMem = process.memoryUsage();
+    await peer.close();
+    assert.equal(result.status, 'read-limit');
+    assert.equal(result.auth, 'inconclusive');
+    assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
+    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
+    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+  });
+
+  it('closed port: connection-refused, no verdict', async () => {
+    const port = await closedPort();
+    const r = await redisProbe.probe({ host: '127.0.0.1', port }, probeCtx());
+    assert.equal(r.status, 'connection-refused');
+    assert.equal(r.auth, undefined);
+    assert.deepEqual(r.commands, []);
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * Redis probe: one TCP connection, `INFO` first (its reply alone decides open vs auth), `PING` only when
+ * INFO was renamed away, and `CLIENT SETNAME <identity>` once the server proved open so an admin
+ * running CLIENT LIST sees who is looking. Nothing else is ever sent (see `REDIS_COMMANDS`).
+ *
+ * Why INFO first rather than PING then INFO: on every Redis version INFO is refused with the same
+ * `-NOAUTH`/`-DENIED` error PING would get, so PING adds a round trip without adding a fact; and the
+ * bulk INFO reply is itself the proof of exposure (version, keyspace, replication peers).
+ *
+ * Result fields and their sources:
+ * - `auth`: `open` when INFO (or, INFO renamed, PING) answered without credentials; `auth_required` on
+ *   `-NOAUTH`, `-WRONGPASS`, `-ERR operation not permitted` (Redis < 6), an `-ERR` naming NOAUTH, or
+ *   `-DENIED` (protected mode); `inconclusive` on any other error reply.
+ * - `evidence`: the error line (auth_required/inconclusive) or the INFO lines that prove openness.
+ * - `product`/`version`: INFO `server_name`/`valkey_version`/`dragonfly_version`/`redis_version`.
+ * - `metadata`: INFO server/clients/memory/keyspace fields (see `openMetadata`); `protectedMode` on -DENIED.
+ * - `peers`: INFO replication `master_host`/`master_port` (role `master`) and `slaveN` (role `replica`).
+ */
+import { AuthVerdict, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
+import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
+import { type Session } from '../../net/session.js';
+import {
+  decodeResp,
+  encodeCommand,
+  infoField,
+  infoInt,
+  parseInfo,
+  parseKeyspace,
+  parseReplication,
+  type InfoSections,
+  type RespValue,
+} from './codec.js';
+
+/** The allow-list: every command this module may put on the wire. */
+export const REDIS_COMMANDS = {
+  info: 'INFO',
+  ping: 'PING',
+  clientSetName: 'CLIENT SETNAME',
+} as const;
+
+/** Error replies that mean "credentials needed" (the text after the leading `-`). */
+const AUTH_ERRORS: readonly RegExp[] = [
+  /^NOAUTH\b/,
+  /^WRONGPASS\b/,
+  /^ERR operation not permitted/i,
+  /^ERR\b.*\bNOAUTH\b/,
+  /^ERR\b.*\bauthentication required/i,
+];
+const PROTECTED_MODE = /^DENIED\b/;
+/** INFO renamed away (`rename-command INFO ""`) or unsupported: fall back to PING to learn whether commands run. */
+const UNKNOWN_COMMAND = /^ERR unknown command\b/i;
+
+/** Client names must be one token of printable ASCII (Redis refuses spaces and newlines). */
+const CLIENT_NAME = /^[\x21-\x7e]{1,128}$/;
+
+export const redisProbe: Probe = {
+  name: 'redis',
+  defaultPorts: [6379],
+  transport: 'tcp',
+  description: 'Redis and RESP-compatible servers (Valkey, KeyDB, Dragonfly): INFO without credentials',
+  allowedCommands: Object.values(REDIS_COMMANDS),
+  probe: (target, ctx): Promise<ProbeResult> => runProbe(redisProbe, target, ctx, probeRedis),
+};
+
+async function probeRedis(run: ProbeRun): Promise<void> {
+  const session = await run.connect();
+  const reply = await command(session, REDIS_COMMANDS.info, ['INFO']);
+  // Any RESP reply proves a Redis-protocol server; INFO names the product precisely when readable.
+  run.result.product = 'Redis';
+
+  if (reply.type === 'bulk' && reply.value !== null) {
+    recordOpen(run, parseInfo(reply.value.toString('utf8')));
+    await setClientName(run, session);
+    return;
+  }
+  if (reply.type !== 'error') {
+    run.result.auth = AuthVerdict.inconclusive;
+    run.setEvidence(describe(reply));
+    run.result.errors.push(`INFO answered with a ${reply.type} reply instead of a bulk string`);
+    return;
+  }
+  if (classifyError(run, reply.value)) return;
+  if (classifyRedisError(reply.value) !== 'unknown-command') {
+    run.result.auth = AuthVerdict.inconclusive;
+    run.setEvidence(`-${reply.value}`);
+    return;
+  }
+
+  const pong = await command(session, REDIS_COMMANDS.ping, ['PING']);
+  if (pong.type === 'simple' && pong.value === 'PONG') {
+    // Commands run for an anonymous client: the data is readable by key even though INFO is hidden.
+    run.result.auth = AuthVerdict.open;
+    run.result.metadata.infoAvailable = false;
+    run.setEvidence(`INFO: -${reply.value}; PING: +PONG`);
+    await setClientName(run, session);
+    return;
+  }
+  if (pong.type === 'error' && classifyError(run, pong.value)) return;
+  run.result.auth = AuthVerdict.inconclusive;
+  run.setEvidence(`INFO: -${reply.value}; PING: ${describe(pong)}`);
+}
+
+async function command(session: Session, name: string, args: readonly string[]): Promise<RespValue> {
+  session.send(name, encodeCommand(args));
+  return session.read(decodeResp);
+}
+
+export type RedisErrorClass = 'auth' | 'protected-mode' | 'unknown-command' | 'other';
+
+/** What an error reply (its text after the leading `-`) means for the verdict. */
+export function classifyRedisError(error: string): RedisErrorClass {
+  if (PROTECTED_MODE.test(error)) return 'protected-mode';
+  if (AUTH_ERRORS.some((re) => re.test(error))) return 'auth';
+  if (UNKNOWN_COMMAND.test(error)) return 'unknown-command';
+  return 'other';
+}
+
+/** Set the verdict when `error` is an authentication refusal; false when it is some other error. */
+function classifyError(run: ProbeRun, error: string): boolean {
+  const kind = classifyRedisError(error);
+  if (kind !== 'auth' && kind !== 'protected-mode') return false;
+  run.result.auth = AuthVerdict.authRequired;
+  if (kind === 'protected-mode') run.result.metadata.protectedMode = true;
+  run.setEvidence(`-${error}`);
+  return true;
+}
+
+function recordOpen(run: ProbeRun, info: InfoSections): void {
+  const result = run.result;
+  result.auth = AuthVerdict.open;
+  const { product, version } = productFromInfo(info);
+  result.product = product;
+  if (version !== undefined) result.version = version;
+  result.metadata = { ...result.metadata, ...openMetadata(info) };
+  result.peers.push(...peersOf(info));
+  run.setEvidence(openEvidence(info));
+}
+
+/**
+ * Product and version from INFO. Forks keep `redis_version` for client compatibility and add their own
+ * fields: Valkey `server_name:valkey` + `valkey_version`, Dragonfly `dragonfly_version`, KeyDB only shows
+ * in its executable path.
+ */
+export function productFromInfo(info: InfoSections): { product: string; version: string | undefined } {
+  const valkey = infoField(info, 'valkey_version');
+  if (valkey !== undefined || infoField(info, 'server_name') === 'valkey') {
+    return { product: 'Valkey', version: valkey ?? infoField(info, 'redis_version') };
+  }
+  const dragonfly = infoField(info, 'dragonfly_version');
+  if (dragonfly !== undefined) return { product: 'Dragonfly', version: dragonfly };
+  if (/keydb/i.test(infoField(info, 'executable') ?? '')) return { product: 'KeyDB', version: infoField(info, 'redis_version') };
+  return { product: 'Redis', version: infoField(info, 'redis_version') };
+}
+
+/** The facts an assessor and a notice need, with INFO's field names translated to camelCase numbers. */
+function openMetadata(info: InfoSections): Record<string, unknown> {
+  const keyspace = parseKeyspace(info);
+  const replication = parseReplication(info);
+  const meta: Record<string, unknown> = {
+    // Valkey 8 renamed redis_mode to server_mode.
+    mode: infoField(info, 'redis_mode') ?? infoField(info, 'server_mode'),
+    os: infoField(info, 'os'),
+    role: replication.role,
+    connectedClients: infoInt(infoField(info, 'connected_clients')),
+    usedMemory: infoInt(infoField(info, 'used_memory')),
+    keyspace,
+    totalKeys: Object.values(keyspace).reduce((sum, db) => sum + db.keys, 0),
+    uptimeSeconds: infoInt(infoField(info, 'uptime_in_seconds')),
+  };
+  const redisVersion = infoField(info, 'redis_version');
+  if (redisVersion !== undefined) meta.redisVersion = redisVersion;
+  const cluster = infoField(info, 'cluster_enabled');
+  if (cluster !== undefined) meta.clusterEnabled = cluster === '1';
+  if (replication.replicas.length > 0) meta.connectedReplicas = replication.replicas.length;
+  for (const k of Object.keys(meta)) if (meta[k] === undefined) delete meta[k];
+  return meta;
+}
+
+function peersOf(info: InfoSections): Peer[] {
+  const replication = parseReplication(info);
+  const peers: Peer[] = [];
+  if (replication.master) {
+    const peer: Peer = { host: replication.master.host, role: 'master', source: 'INFO replication: master_host' };
+    if (replication.master.port !== undefined) peer.port = replication.master.port;
+    peers.push(peer);
+  }
+  for (const r of replication.replicas) {
+    const peer: Peer = { host: r.ip, role: 'replica', source: `INFO replication: ${r.field}` };
+    if (r.port !== undefined) peer.port = r.port;
+    peers.push(peer);
+  }
+  return peers;
+}
+
+/** The INFO lines that show an anonymous client reads the server: its version, role and keyspace. */
+function openEvidence(info: InfoSections): string {
+  const lines = ['INFO answered without credentials'];
+  for (const field of ['redis_version', 'valkey_version', 'dragonfly_version', 'role']) {
+    const v = infoField(info, field);
+    if (v !== undefined) lines.push(`${field}:${v}`);
+  }
+  for (const [db, value] of info.get('keyspace') ?? []) lines.push(`${db}:${value}`);
+  return lines.join('\n');
+}
+
+/** Name this connection after the scanner; an admin sees it in CLIENT LIST. A refusal is noted, not fatal. */
+async function setClientName(run: ProbeRun, session: Session): Promise<void> {
+  const name = run.ctx.clientName;
+  if (!CLIENT_NAME.test(name)) {
+    run.result.errors.push(`Client name ${JSON.stringify(name)} is not a single printable token; CLIENT SETNAME skipped`);
+    return;
+  }
+  const reply = await command(session, REDIS_COMMANDS.clientSetName, ['CLIENT', 'SETNAME', name]);
+  if (reply.type === 'simple' && reply.value === 'OK') run.result.metadata.clientNameSet = true;
+  else run.result.errors.push(`CLIENT SETNAME was refused: ${describe(reply)}`);
+}
+
+/** A short printable rendering of a reply for evidence and errors. */
+function describe(reply: RespValue): string {
+  return printable(render(reply), 256);
+}
+
+function render(reply: RespValue): string {
+  switch (reply.type) {
+    case 'simple':
+      return `+${reply.value}`;
+    case 'error':
+      return `-${reply.value}`;
+    case 'integer':
+      return `:${reply.value}`;
+    case 'bulk':
+      return reply.value === null ? '$-1' : `$${reply.value.length} ${reply.value.subarray(0, 64).toString('latin1')}`;
+    case 'array':
+      return reply.value === null ? '*-1' : `*${reply.value.length}`;
+  }
+}
