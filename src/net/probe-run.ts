@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { CommandNotAllowedError, errorMessage } from '../core/errors.js';
 import { AuthVerdict, EVIDENCE_CAP, ProbeStatus, type ProbeContext, type ProbeResult, type Target } from '../core/types.js';
+import { httpExchange, type HttpRequest, type HttpResponse } from './http.js';
 import { Session } from './session.js';
 import { CancelledError, DeadlineError, statusFromError } from './status.js';
 
@@ -69,6 +70,35 @@ export class ProbeRun {
     this.sessions.push(session);
     this.connected = true;
     return session;
+  }
+
+  /**
+   * One HTTP request as an allow-listed command (name it with `httpCommandName`, e.g. `GET /_cat/indices`).
+   * The body is capped by the read cap; the User-Agent is the scanner's identity string.
+   * Any HTTP answer (even 401/500) means something listened, so the target counts as connected.
+   */
+  async http(command: string, req: HttpRequest): Promise<HttpResponse> {
+    const res = await httpExchange(command, req, {
+      module: this.module.name,
+      allowed: this.allowed,
+      host: this.target.host,
+      port: this.target.port,
+      readCap: this.ctx.readCap,
+      connectTimeoutMs: this.ctx.connectTimeoutMs,
+      timeoutMs: this.ctx.timeoutMs,
+      userAgent: this.ctx.identity,
+      signal: this.signal,
+      onSend: (name, bytes) => {
+        this.result.commands.push(name);
+        this.result.bytesSent += bytes;
+      },
+      onRead: (bytes) => {
+        this.connected = true;
+        this.result.bytesRead += bytes;
+      },
+    });
+    this.connected = true;
+    return res;
   }
 
   /**
@@ -144,7 +174,9 @@ export async function runProbe(
     // A body that returns without a verdict after talking to the host could not decide.
     if (run.result.auth === undefined && run.connected) run.result.auth = AuthVerdict.inconclusive;
   } catch (err) {
-    const status = statusFromError(err);
+    // When our own signal fired, its reason (deadline or cancel) says what happened, whatever
+    // shape of abort error the transport (socket, undici) threw.
+    const status = controller.signal.aborted ? statusFromError(controller.signal.reason) : statusFromError(err);
     if (run.result.auth !== undefined && status !== ProbeStatus.cancelled) {
       run.result.status = ProbeStatus.success;
       run.result.errors.push(`Partial result: ${errorMessage(err)}`);

@@ -38,8 +38,22 @@ export function statusFromError(err: unknown): ProbeStatus {
         return ProbeStatus.unknownError;
     }
   }
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? ((err as { cause?: { code?: string } })?.cause?.code);
+  if (typeof code === 'string' && code.startsWith('HPE_')) return ProbeStatus.protocolError; // undici's HTTP parser
   switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return ProbeStatus.connectionTimeout;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return ProbeStatus.ioTimeout;
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return ProbeStatus.connectionClosed;
+    case 'UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE':
+      return ProbeStatus.readLimit;
+    case 'UND_ERR_INFO':
+    case 'UND_ERR_INVALID_ARG':
+      return ProbeStatus.protocolError;
     case 'ECONNREFUSED':
       return ProbeStatus.connectionRefused;
     case 'ECONNRESET':
