@@ -47,7 +47,7 @@ function block(n: number): string {
 function timed(args: string[]): Promise<{ stdout: string; seconds: number; cpuSeconds: number; peakRssMb: number }> {
   const timeFile = path.join(work, `time-${Date.now()}`);
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, '/usr/bin/time', '-f', '%e %U %S %M', '-o', timeFile, 'bash', '-c', 'ulimit -n 65536; exec "$@"', 'bench', ...args], {
+    const child = spawn('ip', ['netns', 'exec', ns, '/usr/bin/time', '-f', '%e %U %S %M', '-o', timeFile, 'bash', '-c', 'ulimit -n $(ulimit -Hn); exec "$@"', 'bench', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const out: Buffer[] = [];
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     redis = spawn(
       'ip',
-      ['netns', 'exec', ns, 'bash', '-c', 'ulimit -n 65536; exec redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no --maxclients 20000 --tcp-backlog 4096 --dir "$0"', work],
+      ['netns', 'exec', ns, 'bash', '-c', 'ulimit -n $(ulimit -Hn); exec redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no --maxclients 20000 --tcp-backlog 4096 --dir "$0"', work],
       { stdio: 'ignore' },
     );
     await new Promise((r) => setTimeout(r, 500));

@@ -1,9 +1,32 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx's loader (no build step needed after `npm ci`).
-import { register } from 'tsx/esm/api';
+// Entry point. Runs the compiled dist/ (fast start) when it is at least as new as every source file;
+// otherwise — or with LOCKDOWN_FROM_SOURCE=1 — runs the TypeScript sources through tsx's loader.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stamp = `${root}dist/.build-stamp`;
+
+function newestSourceMtime() {
+  const src = `${root}src`;
+  if (!existsSync(src)) return 0;
+  let newest = 0;
+  for (const f of readdirSync(src, { recursive: true })) {
+    if (!String(f).endsWith('.ts')) continue;
+    const t = statSync(`${src}/${f}`).mtimeMs;
+    if (t > newest) newest = t;
+  }
+  return newest;
+}
+
+let main;
+if (!process.env.LOCKDOWN_FROM_SOURCE && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSourceMtime()) {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 const code = await main(process.argv.slice(2));
 // Let stdout drain before exiting (large --json output into a pipe).
 process.stdout.write('', () => process.exit(code));

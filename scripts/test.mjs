@@ -20,6 +20,9 @@ if (filter.length === 0) {
   console.error('[test] type-checking');
   if (run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) process.exit(1);
 }
+// The end-to-end tests run the built CLI (bin/lockdown.js picks dist/ when it is fresh).
+console.error('[test] building');
+if (run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
 
 const startedFile = path.join(mkdtempSync(path.join(tmpdir(), 'lockdown-test-')), 'started');
 console.error('[test] starting test servers');
