@@ -1,8 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../core/errors.js';
 import { AuthVerdict, ProbeStatus, type Probe, type ProbeContext, type ProbeResult } from '../core/types.js';
 import { type ScanBatch } from '../store/store.js';
-import { type ScanItem, type TargetSpace } from '../targets/target-space.js';
+import { type ScanItem } from '../targets/target-space.js';
 import { RateLimiter, Slots } from './rate-limiter.js';
 import { Watermark } from './watermark.js';
 
@@ -18,9 +17,21 @@ export function answered(result: ProbeResult): boolean {
   return !NOT_ANSWERED.has(result.status);
 }
 
+/**
+ * Where a scan's work comes from: a `TargetSpace` (addresses × ports in a permuted order) or any other
+ * fixed, re-creatable list (e.g. imported candidates). Positions must be stable so resume works.
+ */
+export interface ScanItemSource {
+  readonly size: number;
+  /** Items from position `from` on, in increasing position order, skipping excluded ones and `skip`. */
+  items(from?: number, skip?: ReadonlySet<number>): Iterable<ScanItem>;
+  /** Checked again at dispatch time: the exclusion list may change while the scan runs. */
+  isExcluded(host: string): boolean;
+}
+
 export interface ScannerOptions {
   scanId: string;
-  space: TargetSpace;
+  space: ScanItemSource;
   probes: ReadonlyMap<string, Probe>;
   /** First position to dispatch (the stored watermark on resume, else 0). */
   from: number;
@@ -66,10 +77,12 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
   const slots = new Slots(opts.concurrency);
   const watermark = new Watermark(opts.from);
   const counters: ScanCounters = { dispatched: 0, done: 0, answered: 0, open: 0, byStatus: {} };
-  const probeAbort = new AbortController();
-  // Every in-flight probe listens on this one signal; thousands of listeners are expected here.
-  setMaxListeners(0, probeAbort.signal);
-  const onStop = (): void => probeAbort.abort(opts.signal.reason);
+  // One controller per in-flight probe, aborted together on stop. (A single shared signal would carry
+  // thousands of listeners, and EventTarget scans its listener list on every add.)
+  const inFlight = new Set<AbortController>();
+  const onStop = (): void => {
+    for (const c of inFlight) c.abort(opts.signal.reason);
+  };
   opts.signal.addEventListener('abort', onStop, { once: true });
 
   let pending: ProbeResult[] = [];
@@ -144,7 +157,10 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
       const probe = opts.probes.get(item.module);
       watermark.dispatched(item.position);
       counters.dispatched++;
-      void runOne(probe, item, opts, probeAbort.signal).then((result) => {
+      const controller = new AbortController();
+      inFlight.add(controller);
+      void runOne(probe, item, opts, controller.signal).then((result) => {
+        inFlight.delete(controller);
         finish(item, result);
         slots.release();
       });
