@@ -11,10 +11,10 @@ bash test/servers/start-all.sh
 # a little synthetic data so the findings have something to show
 redis-cli -h "$REDIS_OPEN_HOST" -p "$REDIS_PORT" mset demo:user:1 alice demo:user:2 bob demo:user:3 carol >/dev/null
 psql -h "$PG_TRUST_HOST" -p "$PG_PORT" -U postgres -qc "CREATE DATABASE demo_shop" 2>/dev/null || true
-psql -h "$PG_TRUST_HOST" -p "$PG_PORT" -U postgres -d demo_shop -qc "CREATE TABLE IF NOT EXISTS customers(id serial primary key, name text); INSERT INTO customers(name) SELECT 'customer ' || g FROM generate_series(1, 1000) g" >/dev/null
+psql -h "$PG_TRUST_HOST" -p "$PG_PORT" -U postgres -d demo_shop -qc "SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS customers(id serial primary key, name text); INSERT INTO customers(name) SELECT 'customer ' || g FROM generate_series(1, 1000) g WHERE NOT EXISTS (SELECT 1 FROM customers)" >/dev/null
 echo
-echo "== lockdown scan 127.0.10.0-127.0.13.255 -p redis,redis:6380,postgres,mysql,memcached --check-default-credentials"
-node bin/lockdown.js scan 127.0.10.0-127.0.13.255 -p redis,redis:6380,postgres,mysql,memcached \
+echo "== lockdown scan 127.0.10.0-127.0.13.255 -p redis,redis:6380,redis:6381,redis:6382,postgres,mysql,memcached --check-default-credentials"
+node bin/lockdown.js scan 127.0.10.0-127.0.13.255 -p redis,redis:6380,redis:6381,redis:6382,postgres,mysql,memcached \
   --check-default-credentials --config scripts/demo.yaml --db "$DB" || true
 echo
 echo "== lockdown findings --auth open"
