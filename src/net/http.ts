@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { type Agent, type Dispatcher } from 'undici';
 import { CommandNotAllowedError, ReadLimitError } from '../core/errors.js';
 
 /**
@@ -8,12 +8,15 @@ import { CommandNotAllowedError, ReadLimitError } from '../core/errors.js';
  * no redirects followed (a redirect could lead outside the target), bodies capped by the read cap.
  */
 const agents = new Map<number, Agent>();
+// undici is loaded on first use: scans that speak no HTTP do not pay its memory (~15 MB).
+let undici: Awaited<typeof import('undici')> | undefined;
 
 /** One agent per connect timeout (in practice one per scan). */
-function agent(connectTimeoutMs: number): Agent {
+async function agent(connectTimeoutMs: number): Promise<Agent> {
   let a = agents.get(connectTimeoutMs);
   if (a) return a;
-  a = new Agent({
+  const lib = (undici ??= await import('undici'));
+  a = new lib.Agent({
     connect: { rejectUnauthorized: false, timeout: connectTimeoutMs },
     keepAliveTimeout: 1,
     keepAliveMaxTimeout: 1,
@@ -70,11 +73,12 @@ export async function httpExchange(command: string, req: HttpRequest, opts: Http
   const origin = `${req.tls ? 'https' : 'http'}://${host}:${req.port ?? opts.port}`;
   const headers: Record<string, string> = { 'user-agent': opts.userAgent, accept: 'application/json, */*', ...req.headers };
   opts.onSend(command, req.method.length + req.path.length + (req.body?.length ?? 0));
-  const res: Dispatcher.ResponseData = await request(origin + req.path, {
+  const dispatcher = await agent(opts.connectTimeoutMs);
+  const res: Dispatcher.ResponseData = await undici!.request(origin + req.path, {
     method: req.method,
     headers,
     ...(req.body !== undefined ? { body: req.body } : {}),
-    dispatcher: agent(opts.connectTimeoutMs),
+    dispatcher,
     signal: opts.signal,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
