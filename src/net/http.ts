@@ -1,4 +1,4 @@
-import { type Agent, type Dispatcher } from 'undici';
+import { type Agent, type Dispatcher, type request as undiciRequest } from 'undici';
 import { CommandNotAllowedError, ReadLimitError } from '../core/errors.js';
 
 /**
@@ -9,7 +9,7 @@ import { CommandNotAllowedError, ReadLimitError } from '../core/errors.js';
  */
 const agents = new Map<number, Agent>();
 // undici is loaded on first use: scans that speak no HTTP do not pay its memory (~15 MB).
-let undici: Awaited<typeof import('undici')> | undefined;
+let undici: { Agent: typeof Agent; request: typeof undiciRequest } | undefined;
 
 /** One agent per connect timeout (in practice one per scan). */
 async function agent(connectTimeoutMs: number): Promise<Agent> {
