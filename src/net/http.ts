@@ -59,11 +59,33 @@ export interface HttpCallOptions {
   signal: AbortSignal;
   onSend: (command: string, bytes: number) => void;
   onRead: (bytes: number) => void;
+  /** Called when the connection carrying this request is up, before the request is written (undici's onConnect). */
+  onConnect?: () => void;
 }
 
 /** The allow-list name of an HTTP request: `GET /_cat/indices` (query string not included). */
 export function httpCommandName(method: HttpMethod, path: string): string {
   return `${method} ${path.split('?')[0]}`;
+}
+
+/** An interceptor that reports when undici has a connected socket for the request (its handler's onConnect). */
+function notifyOnConnect(onConnect: () => void): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) =>
+    dispatch(
+      options,
+      new Proxy(handler, {
+        get(target, prop, receiver) {
+          if (prop === 'onConnect') {
+            return (abort: (err?: Error) => void): void => {
+              onConnect();
+              target.onConnect?.(abort);
+            };
+          }
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
+    );
 }
 
 /** One HTTP exchange with the safety rails: allow-listed request, capped body, deadline, abort. */
@@ -73,7 +95,8 @@ export async function httpExchange(command: string, req: HttpRequest, opts: Http
   const origin = `${req.tls ? 'https' : 'http'}://${host}:${req.port ?? opts.port}`;
   const headers: Record<string, string> = { 'user-agent': opts.userAgent, accept: 'application/json, */*', ...req.headers };
   opts.onSend(command, req.method.length + req.path.length + (req.body?.length ?? 0));
-  const dispatcher = await agent(opts.connectTimeoutMs);
+  const base = await agent(opts.connectTimeoutMs);
+  const dispatcher = opts.onConnect ? base.compose(notifyOnConnect(opts.onConnect)) : base;
   const res: Dispatcher.ResponseData = await undici!.request(origin + req.path, {
     method: req.method,
     headers,

@@ -96,6 +96,9 @@ export class ProbeRun {
         this.connected = true;
         this.result.bytesRead += bytes;
       },
+      onConnect: () => {
+        this.connected = true;
+      },
     });
     this.connected = true;
     return res;
