@@ -1,6 +1,7 @@
 import { type Probe } from '../core/types.js';
 import { couchdbProbe } from './couchdb/probe.js';
 import { memcachedProbe } from './memcached/probe.js';
+import { mongodbProbe } from './mongodb/probe.js';
 import { mysqlProbe } from './mysql/probe.js';
 import { postgresProbe } from './postgres/probe.js';
 import { redisProbe } from './redis/probe.js';
@@ -9,7 +10,7 @@ import { redisProbe } from './redis/probe.js';
  * The explicit list of protocol modules (zgrab2's default_modules.go model).
  * Adding a database = a folder under src/protocols and one line here; see README "Add a module".
  */
-export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe, couchdbProbe];
+export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe, mongodbProbe, couchdbProbe];
 
 const byName = new Map(PROBES.map((p) => [p.name, p]));
 
