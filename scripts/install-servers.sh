@@ -5,7 +5,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$HERE/install-system-deps.sh"
-for s in couchdb ferretdb; do
+for s in couchdb ferretdb elasticsearch opensearch cassandra; do
   start=$(date +%s)
   bash "$HERE/install-$s.sh"
   echo "[install] $s ready in $(( $(date +%s) - start ))s"

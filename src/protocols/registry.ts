@@ -1,5 +1,7 @@
 import { type Probe } from '../core/types.js';
+import { cassandraProbe } from './cassandra/probe.js';
 import { couchdbProbe } from './couchdb/probe.js';
+import { elasticsearchProbe } from './elasticsearch/probe.js';
 import { memcachedProbe } from './memcached/probe.js';
 import { mongodbProbe } from './mongodb/probe.js';
 import { mysqlProbe } from './mysql/probe.js';
@@ -10,7 +12,7 @@ import { redisProbe } from './redis/probe.js';
  * The explicit list of protocol modules (zgrab2's default_modules.go model).
  * Adding a database = a folder under src/protocols and one line here; see README "Add a module".
  */
-export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe, mongodbProbe, couchdbProbe];
+export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe, mongodbProbe, elasticsearchProbe, cassandraProbe, couchdbProbe];
 
 const byName = new Map(PROBES.map((p) => [p.name, p]));
 
