@@ -12,7 +12,8 @@ function newestSourceMtime() {
   if (!existsSync(src)) return 0;
   let newest = 0;
   for (const f of readdirSync(src, { recursive: true })) {
-    if (!String(f).endsWith('.ts')) continue;
+    // Sources and the rule data files they import (a rule edit must not run stale compiled rules).
+    if (!/\.(ts|json|ya?ml)$/.test(String(f))) continue;
     const t = statSync(`${src}/${f}`).mtimeMs;
     if (t > newest) newest = t;
   }

