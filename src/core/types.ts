@@ -91,6 +91,16 @@ export interface ProbeResult {
   peers: Peer[];
   /** Human-readable problems met on the way (sentence case). */
   errors: string[];
+  /**
+   * What the service holds, normalised across products (names, counts, sizes — metadata only).
+   * Filled by modules that can list it; the assessment stage reads names from here.
+   */
+  inventory?: Inventory;
+  /**
+   * Redacted result of value sampling (categories, counts, field paths, masked examples). Only present
+   * when the target was inside `scope.authorized` and sampling was on; never holds a clear value.
+   */
+  sample?: RedactedSample;
   /** Names of the allow-listed commands that went on the wire, in order. */
   commands: string[];
   bytesSent: number;
@@ -98,6 +108,59 @@ export interface ProbeResult {
   /** ISO 8601 time the probe started. */
   startedAt: string;
   durationMs: number;
+}
+
+/** A normalised inventory of a service's contents (metadata only: names, counts, sizes). */
+export interface Inventory {
+  /** Total records (rows, documents, keys, items) when the module could count them. */
+  records?: number;
+  bytes?: number;
+  namespaces: InventoryEntry[];
+  /** True when the module stopped listing at a bound: totals are then lower bounds. */
+  truncated?: boolean;
+}
+
+export type InventoryKind =
+  | 'database'
+  | 'schema'
+  | 'collection'
+  | 'table'
+  | 'index'
+  | 'keyspace'
+  | 'bucket'
+  | 'measurement'
+  | 'key'
+  | 'znode';
+
+export interface InventoryEntry {
+  /** Outermost to innermost name, e.g. `['shop', 'customers']`, `['db0']`, `['logs-2024']`. */
+  path: string[];
+  kind: InventoryKind;
+  records?: number;
+  bytes?: number;
+  /** Field/column names when the module saw them without reading values (schemas, mappings). */
+  fields?: string[];
+}
+
+/**
+ * The redacted outcome of sampling, as produced by `assessSample` (src/assess): per category a count,
+ * the field paths it was seen in, and one masked example. Typed loosely here so core does not depend
+ * on assess; the assess layer guarantees no clear value is in it.
+ */
+export interface RedactedSample {
+  documents: number;
+  bytes: number;
+  categories: Record<string, unknown>;
+}
+
+/** How much a module may sample inside the authorized scope (both ≤ the hard caps in src/assess). */
+export interface SamplePlan {
+  /** Documents/rows per collection/table. */
+  perCollection: number;
+  /** Bytes per target. */
+  maxBytes: number;
+  /** Collections/tables/indices per target. */
+  maxCollections: number;
 }
 
 /** Evidence is for humans and notices; it never needs to be large. */
@@ -121,6 +184,11 @@ export interface ProbeContext {
   authorized: boolean;
   /** True when the operator passed --check-default-credentials; still only honoured when `authorized`. */
   checkDefaultCredentials: boolean;
+  /**
+   * Set only when `authorized` and sampling is on: the module may read this bounded sample of values
+   * with its allow-listed read commands, run it through `assessSample`, and keep only the redacted result.
+   */
+  sample?: SamplePlan;
 }
 
 /** The contract every protocol module implements (one folder per database under src/protocols). */
