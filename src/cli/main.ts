@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { LockdownError } from '../core/errors.js';
 import { registerAudit } from './commands/audit.js';
 import { registerFindings } from './commands/findings.js';
+import { registerImport } from './commands/import.js';
 import { registerModules } from './commands/modules.js';
 import { registerScan } from './commands/scan.js';
 import { registerScans } from './commands/scans.js';
@@ -39,6 +40,7 @@ Examples:
     );
   registerScan(program, setExit);
   registerFindings(program, setExit);
+  registerImport(program, setExit);
   registerShow(program);
   registerScans(program);
   registerAudit(program);

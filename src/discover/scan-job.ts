@@ -7,6 +7,7 @@ import { ExclusionSet } from '../targets/exclusion.js';
 import { readSpecFile } from '../targets/sources.js';
 import { TargetSpace, type ScanItem, type TargetSpaceJSON, type TargetSpecInput } from '../targets/target-space.js';
 import { runScanner, type ScanOutcome } from './scanner.js';
+import { isVerifySpec, resumeVerify } from './verify-job.js';
 
 /** What a scan needs to be run again identically: stored as the scan's spec. */
 export interface ScanSpec {
@@ -101,6 +102,7 @@ export async function startScan(
 export async function resumeScan(store: Store, scanId: string, probes: readonly Probe[], hooks: ScanHooks): Promise<ScanRun> {
   const scan = await store.getScan(scanId);
   if (!scan) throw new NotFoundError(`No scan with id ${scanId}; \`lockdown scans\` lists them`);
+  if (isVerifySpec(scan.spec)) return resumeVerify(store, scanId, probes, hooks);
   if (scan.state === 'completed') throw new UsageError(`Scan ${scanId} already completed; nothing to resume`);
   const spec = scan.spec as ScanSpec;
   if (spec?.version !== 1) throw new UsageError(`Scan ${scanId} was stored by an incompatible version and cannot be resumed`);

@@ -1,12 +1,33 @@
-import { type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import { NotFoundError, StoreError } from '../core/errors.js';
+import { type AuthVerdict, type ProbeStatus } from '../core/types.js';
+import { hostKey } from './host-key.js';
 import { batchRows, integer } from './batch-rows.js';
 import { toAuditRecord, toFindingRecord, toHostRecord, toScanRecord } from './row-mappers.js';
 import { newScanId } from './scan-id.js';
-import { type Database, type NewAuditRow, type NewFindingRow, type NewHostRow } from './schema.js';
+import {
+  type CandidateRow,
+  type Database,
+  type ImportRow,
+  type NewAuditRow,
+  type NewCandidateRow,
+  type NewFindingRow,
+  type NewHostRow,
+} from './schema.js';
 import {
   type AuditFilter,
   type AuditRecord,
+  type CandidateBatch,
+  type CandidateFilter,
+  type CandidateRecord,
+  type CandidateSummaryRow,
+  type ImportFinish,
+  type ImportRecord,
+  type ImportState,
+  type MalformedLine,
+  type NewImport,
+  type VerificationEntry,
+  type VerifyTarget,
   type FindingFilter,
   type FindingRecord,
   type HostRecord,
@@ -15,6 +36,7 @@ import {
   type ScanRecord,
   type ScanState,
   type Store,
+  type NewCandidate,
 } from './store.js';
 import { toStoreError } from './store-error.js';
 
@@ -274,6 +296,238 @@ class KyselyStore implements Store {
     });
   }
 
+  // ---- imports ----
+
+  createImport(imp: NewImport): Promise<ImportRecord> {
+    return this.#run(`record the import of ${imp.filePath}`, async () => {
+      const now = this.#clock();
+      const at = now.toISOString();
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const id = `i-${newScanId(now).slice(2)}`;
+        const result = await this.#db
+          .insertInto('imports')
+          .values({
+            id,
+            format: imp.format,
+            file_path: imp.filePath,
+            file_size: imp.fileSize === null ? null : integer(imp.fileSize, 'fileSize'),
+            gzip: imp.gzip ? 1 : 0,
+            state: 'running',
+            started_at: at,
+            finished_at: null,
+            lines: 0,
+            candidates: 0,
+            skipped: 0,
+            malformed: 0,
+            malformed_samples: '[]',
+            error: null,
+            operator: imp.operator,
+            command_line: imp.commandLine,
+            verify_scan_id: null,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .executeTakeFirst();
+        if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 1) {
+          const row = await this.#db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+          return toImportRecord(row);
+        }
+      }
+      throw new Error('no free import id after 8 attempts');
+    });
+  }
+
+  addCandidates(batch: CandidateBatch): Promise<void> {
+    return this.#run(`store candidates of import ${batch.importId}`, async () => {
+      // Rows are built before the transaction opens, so the write lock is held only for the writes.
+      const rows = batch.candidates.map((c) => toCandidateRow(batch.importId, c));
+      const counters = {
+        lines: integer(batch.lines, 'lines'),
+        skipped: integer(batch.skipped, 'skipped'),
+        malformed: integer(batch.malformed, 'malformed'),
+        malformed_samples: JSON.stringify(batch.malformedSamples),
+      };
+      await this.#db.transaction().execute(async (trx) => {
+        // Write first (takes the write lock), then read: see recordBatch.
+        const touched = await trx
+          .updateTable('imports')
+          .set((eb) => ({ ...counters, candidates: eb('candidates', '+', rows.length) }))
+          .where('id', '=', batch.importId)
+          .where('state', '=', 'running')
+          .executeTakeFirst();
+        if (Number(touched.numUpdatedRows) === 0) {
+          throw new NotFoundError(`No running import ${batch.importId} in database ${this.#label}`);
+        }
+        const { candidates } = await trx.selectFrom('imports').select('candidates').where('id', '=', batch.importId).executeTakeFirstOrThrow();
+        // Positions must continue the import's sequence exactly: a replayed or interleaved batch fails whole.
+        const first = Number(candidates) - rows.length;
+        rows.forEach((r, i) => {
+          if (Number(r.position) !== first + i) {
+            throw new RangeError(`candidate position ${String(r.position)} does not follow the import's ${first + i - 1}`);
+          }
+        });
+        for (const part of chunks(rows)) await trx.insertInto('candidates').values(part).execute();
+      });
+    });
+  }
+
+  finishImport(importId: string, finish: ImportFinish): Promise<ImportRecord> {
+    return this.#run(`finish import ${importId}`, async () => {
+      const result = await this.#db
+        .updateTable('imports')
+        .set({
+          state: finish.state,
+          finished_at: this.#clock().toISOString(),
+          lines: integer(finish.lines, 'lines'),
+          skipped: integer(finish.skipped, 'skipped'),
+          malformed: integer(finish.malformed, 'malformed'),
+          malformed_samples: JSON.stringify(finish.malformedSamples),
+          error: finish.error ?? null,
+        })
+        .where('id', '=', importId)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw new NotFoundError(`No import ${importId} in database ${this.#label}`);
+      return toImportRecord(await this.#db.selectFrom('imports').selectAll().where('id', '=', importId).executeTakeFirstOrThrow());
+    });
+  }
+
+  getImport(importId: string): Promise<ImportRecord | undefined> {
+    return this.#run(`read import ${importId}`, async () => {
+      const row = await this.#db.selectFrom('imports').selectAll().where('id', '=', importId).executeTakeFirst();
+      return row === undefined ? undefined : toImportRecord(row);
+    });
+  }
+
+  listImports(limit?: number): Promise<ImportRecord[]> {
+    return this.#run('list imports', async () => {
+      let query = this.#db.selectFrom('imports').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc');
+      if (limit !== undefined) query = query.limit(integer(limit, 'limit'));
+      return (await query.execute()).map(toImportRecord);
+    });
+  }
+
+  listCandidates(importId: string, filter: CandidateFilter = {}): Promise<CandidateRecord[]> {
+    return this.#run(`list candidates of import ${importId}`, async () => {
+      let query = this.#db.selectFrom('candidates').selectAll().where('import_id', '=', importId);
+      if (filter.from !== undefined) query = query.where('position', '>=', integer(filter.from, 'from'));
+      if (filter.hasModule !== undefined) query = query.where('module', filter.hasModule ? 'is not' : 'is', null);
+      if (filter.verified !== undefined) query = query.where('verified_scan_id', filter.verified ? 'is not' : 'is', null);
+      query = query.orderBy('position');
+      if (filter.limit !== undefined) query = query.limit(integer(filter.limit, 'limit'));
+      return (await query.execute()).map(toCandidateRecord);
+    });
+  }
+
+  countCandidates(importId: string, filter: Omit<CandidateFilter, 'from' | 'limit'> = {}): Promise<number> {
+    return this.#run(`count candidates of import ${importId}`, async () => {
+      let query = this.#db
+        .selectFrom('candidates')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('import_id', '=', importId);
+      if (filter.hasModule !== undefined) query = query.where('module', filter.hasModule ? 'is not' : 'is', null);
+      if (filter.verified !== undefined) query = query.where('verified_scan_id', filter.verified ? 'is not' : 'is', null);
+      const row = await query.executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  summarizeCandidates(importId: string): Promise<CandidateSummaryRow[]> {
+    return this.#run(`summarize candidates of import ${importId}`, async () => {
+      const rows = await this.#db
+        .selectFrom('candidates')
+        .select(['module', 'claim_auth', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('import_id', '=', importId)
+        .groupBy(['module', 'claim_auth'])
+        .orderBy('module')
+        .orderBy('claim_auth')
+        .execute();
+      return rows.map((r) => ({ module: r.module, claimAuth: r.claim_auth as AuthVerdict | null, count: Number(r.n) }));
+    });
+  }
+
+  listVerifyTargets(
+    importId: string,
+    options: { from?: number; limit?: number; modules?: string[]; transport?: string } = {},
+  ): Promise<VerifyTarget[]> {
+    return this.#run(`list the services to verify for import ${importId}`, async () => {
+      const modules = options.modules;
+      if (modules !== undefined && modules.length === 0) return [];
+      let query = this.#db
+        .selectFrom('candidates as c')
+        .select(['c.position', 'c.host', 'c.port', 'c.transport', 'c.module'])
+        .where('c.import_id', '=', importId)
+        .where('c.transport', '=', options.transport ?? 'tcp')
+        .where('c.module', 'is not', null)
+        // Only the first candidate of each service: later ones share its verdict.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('candidates as d')
+                .select('d.position')
+                .whereRef('d.import_id', '=', 'c.import_id')
+                .whereRef('d.host', '=', 'c.host')
+                .whereRef('d.port', '=', 'c.port')
+                .whereRef('d.transport', '=', 'c.transport')
+                .whereRef('d.module', '=', 'c.module')
+                .whereRef('d.position', '<', 'c.position'),
+            ),
+          ),
+        );
+      if (modules !== undefined) query = query.where('c.module', 'in', modules);
+      if (options.from !== undefined) query = query.where('c.position', '>=', integer(options.from, 'from'));
+      query = query.orderBy('c.position');
+      if (options.limit !== undefined) query = query.limit(integer(options.limit, 'limit'));
+      const rows = await query.execute();
+      return rows.map((r) => ({
+        position: Number(r.position),
+        host: r.host,
+        port: Number(r.port),
+        transport: r.transport,
+        module: r.module as string,
+      }));
+    });
+  }
+
+  setImportVerifyScan(importId: string, scanId: string): Promise<void> {
+    return this.#run(`link import ${importId} to scan ${scanId}`, async () => {
+      const result = await this.#db.updateTable('imports').set({ verify_scan_id: scanId }).where('id', '=', importId).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw new NotFoundError(`No import ${importId} in database ${this.#label}`);
+    });
+  }
+
+  recordVerification(importId: string, scanId: string, entries: VerificationEntry[]): Promise<void> {
+    return this.#run(`record verification of import ${importId}`, async () => {
+      if (entries.length === 0) return;
+      const flag = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
+      await this.#db.transaction().execute(async (trx) => {
+        for (const e of entries) {
+          const s = e.staleByClaim;
+          // Candidates of one service may carry different claims (a source's history): staleness per claim.
+          // The casts give PostgreSQL a type for parameters that may all be null.
+          const stale = sql<number | null>`CASE claim_auth
+            WHEN 'open' THEN CAST(${flag(s.open)} AS integer)
+            WHEN 'auth_required' THEN CAST(${flag(s.auth_required)} AS integer)
+            WHEN 'inconclusive' THEN CAST(${flag(s.inconclusive)} AS integer)
+            ELSE CAST(${flag(s.none)} AS integer) END`;
+          await trx
+            .updateTable('candidates')
+            .set({
+              verified_scan_id: scanId,
+              verify_status: e.status,
+              verdict: e.verdict,
+              verified_at: e.verifiedAt,
+              stale,
+            })
+            .where('import_id', '=', importId)
+            .where('host', '=', e.host)
+            .where('port', '=', e.port)
+            .where('transport', '=', e.transport)
+            .where('module', '=', e.module)
+            .execute();
+        }
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -349,4 +603,74 @@ function* chunks<T extends object>(rows: readonly T[]): Generator<T[]> {
   const perRow = Math.max(1, Object.keys(rows[0] as object).length);
   const size = Math.max(1, Math.floor(MAX_PARAMS_PER_STATEMENT / perRow));
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+// ---- imports: rows ↔ records ----
+
+function toCandidateRow(importId: string, c: NewCandidate): NewCandidateRow {
+  return {
+    import_id: importId,
+    position: integer(c.position, 'position'),
+    host: c.host,
+    host_key: hostKey(c.host),
+    port: c.port,
+    transport: c.transport,
+    module: c.module,
+    product: c.product,
+    version: c.version,
+    claim_auth: c.claimAuth,
+    claim: JSON.stringify(c.claim),
+    line: integer(c.line, 'line'),
+  };
+}
+
+function toImportRecord(row: ImportRow): ImportRecord {
+  return {
+    id: row.id,
+    format: row.format,
+    filePath: row.file_path,
+    fileSize: row.file_size === null ? null : Number(row.file_size),
+    gzip: Number(row.gzip) === 1,
+    state: row.state as ImportState,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    lines: Number(row.lines),
+    candidates: Number(row.candidates),
+    skipped: Number(row.skipped),
+    malformed: Number(row.malformed),
+    malformedSamples: parseStoredJson(row.malformed_samples, `malformed samples of import ${row.id}`) as MalformedLine[],
+    error: row.error,
+    operator: row.operator,
+    commandLine: row.command_line,
+    verifyScanId: row.verify_scan_id,
+  };
+}
+
+function toCandidateRecord(row: CandidateRow): CandidateRecord {
+  return {
+    importId: row.import_id,
+    position: Number(row.position),
+    host: row.host,
+    port: Number(row.port),
+    transport: row.transport,
+    module: row.module,
+    product: row.product,
+    version: row.version,
+    claimAuth: row.claim_auth as AuthVerdict | null,
+    claim: parseStoredJson(row.claim, `claim of candidate ${row.import_id}#${String(row.position)}`) as Record<string, unknown>,
+    line: Number(row.line),
+    verifiedScanId: row.verified_scan_id,
+    verifyStatus: row.verify_status as ProbeStatus | null,
+    verdict: row.verdict as AuthVerdict | null,
+    verifiedAt: row.verified_at,
+    stale: row.stale === null ? null : Number(row.stale) === 1,
+  };
+}
+
+function parseStoredJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`stored ${what} is not valid JSON`, { cause: err });
+  }
 }

@@ -128,10 +128,76 @@ function initial(flavor: SqlFlavor): Migration {
   };
 }
 
+/**
+ * Imported candidates: one `imports` row per file and one `candidates` row per service it asserted.
+ * `candidates_service` serves verification: the first candidate of each (host, port, module) is probed
+ * once and the verdict is written onto every candidate naming that service.
+ */
+function imports(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('imports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('file_path', 'text', (c) => c.notNull())
+        .addColumn('file_size', 'bigint')
+        .addColumn('gzip', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('lines', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('candidates', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('skipped', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('malformed', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('malformed_samples', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('operator', 'text', (c) => c.notNull())
+        .addColumn('command_line', 'text', (c) => c.notNull())
+        .addColumn('verify_scan_id', 'text', (c) => c.references('scans.id').onDelete('set null'))
+        .execute();
+      await db.schema.createIndex('imports_started_at').on('imports').column('started_at').execute();
+
+      await db.schema
+        .createTable('candidates')
+        .addColumn('import_id', 'text', (c) => c.notNull().references('imports.id').onDelete('cascade'))
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('host_key', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('transport', 'text', (c) => c.notNull())
+        .addColumn('module', 'text')
+        .addColumn('product', 'text')
+        .addColumn('version', 'text')
+        .addColumn('claim_auth', 'text')
+        .addColumn('claim', 'text', (c) => c.notNull())
+        .addColumn('line', 'bigint', (c) => c.notNull())
+        .addColumn('verified_scan_id', 'text', (c) => c.references('scans.id').onDelete('set null'))
+        .addColumn('verify_status', 'text')
+        .addColumn('verdict', 'text')
+        .addColumn('verified_at', 'text')
+        .addColumn('stale', 'integer')
+        .addPrimaryKeyConstraint('candidates_pk', ['import_id', 'position'])
+        .execute();
+      await db.schema
+        .createIndex('candidates_service')
+        .on('candidates')
+        .columns(['import_id', 'host', 'port', 'module', 'position'])
+        .execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('candidates').execute();
+      await db.schema.dropTable('imports').execute();
+    },
+  };
+}
+
 /** Every migration, by name. */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
+    '0002_imports': imports(),
   };
 }
 

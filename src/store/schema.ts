@@ -14,6 +14,8 @@ export interface Database {
   findings: FindingsTable;
   observations: ObservationsTable;
   audit_log: AuditLogTable;
+  imports: ImportsTable;
+  candidates: CandidatesTable;
 }
 
 /** A column the database may give back as a string (PostgreSQL int8) although we always write numbers. */
@@ -115,3 +117,59 @@ export type AuditRow = Selectable<AuditLogTable>;
 export type NewAuditRow = Insertable<AuditLogTable>;
 export type NewObservationRow = Insertable<ObservationsTable>;
 export type NewHostRow = Insertable<HostsTable>;
+
+/** One imported file (Shodan, Censys, masscan, nmap, zgrab2 export). Counters always match the stored candidates. */
+export interface ImportsTable {
+  /** Sortable id, e.g. `i-20261125-123456-ab12`. */
+  id: string;
+  format: string;
+  file_path: string;
+  file_size: BigIntColumn | null;
+  /** 1 when the file was gzip-compressed (detected by its magic bytes). */
+  gzip: number;
+  state: string;
+  started_at: string;
+  finished_at: string | null;
+  lines: BigIntColumn;
+  candidates: BigIntColumn;
+  skipped: BigIntColumn;
+  malformed: BigIntColumn;
+  /** JSON text of `MalformedLine[]` (the first few). */
+  malformed_samples: string;
+  error: string | null;
+  operator: string;
+  command_line: string;
+  verify_scan_id: string | null;
+}
+
+/** One service an import asserted, with what the source claimed and, once verified, what we saw. */
+export interface CandidatesTable {
+  import_id: string;
+  /** 0..n-1 in file order within the import; the resume position when verifying. */
+  position: BigIntColumn;
+  host: string;
+  /** See `hostKey`: sorts and range-queries like the address. */
+  host_key: string;
+  port: number;
+  transport: string;
+  module: string | null;
+  product: string | null;
+  version: string | null;
+  /** open | auth_required | inconclusive, or null when the source asserted nothing about auth. */
+  claim_auth: string | null;
+  /** JSON text of an object: tags, org, asn, location, hostnames, capped evidence … */
+  claim: string;
+  line: BigIntColumn;
+  verified_scan_id: string | null;
+  /** ProbeStatus of our probe. */
+  verify_status: string | null;
+  /** AuthVerdict of our probe, when it answered in protocol. */
+  verdict: string | null;
+  verified_at: string | null;
+  /** 1 stale, 0 still true, null unknown / not verified. */
+  stale: number | null;
+}
+
+export type ImportRow = Selectable<ImportsTable>;
+export type CandidateRow = Selectable<CandidatesTable>;
+export type NewCandidateRow = Insertable<CandidatesTable>;

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ErrorCode, StoreError } from '../core/errors.js';
 import { type ProbeResult } from '../core/types.js';
-import { LATEST_MIGRATION } from './migrations.js';
+import { LATEST_MIGRATION, migrations } from './migrations.js';
 import { openSqliteStore, sqliteStoreFromDatabase } from './sqlite-store.js';
 import { type ScanBatch } from './store.js';
 
@@ -68,15 +68,16 @@ describe('openSqliteStore', () => {
     assert.ok(existsSync(path));
     assert.deepEqual(
       tables(path).filter((t) => !t.startsWith('sqlite_')),
-      ['audit_log', 'findings', 'hosts', 'kysely_migration', 'kysely_migration_lock', 'observations', 'scan_done', 'scans'],
+      ['audit_log', 'candidates', 'findings', 'hosts', 'imports', 'kysely_migration', 'kysely_migration_lock', 'observations', 'scan_done', 'scans'],
     );
     const raw = new BetterSqlite3(path);
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const migrated = raw.prepare('select name, timestamp from kysely_migration').all();
-      assert.deepEqual(migrated.map((m) => (m as { name: string }).name), [LATEST_MIGRATION]);
+      assert.deepEqual(migrated.map((m) => (m as { name: string }).name), Object.keys(migrations('sqlite')).sort());
+      assert.equal(migrated.at(-1) && (migrated.at(-1) as { name: string }).name, LATEST_MIGRATION);
       const indexes = (raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_%' order by name").all() as { name: string }[]).map((r) => r.name);
-      assert.deepEqual(indexes, ['audit_log_host', 'audit_log_scan', 'findings_auth', 'findings_last_scan', 'findings_module', 'findings_order', 'hosts_host_key', 'observations_service', 'scans_created_at']);
+      assert.deepEqual(indexes, ['audit_log_host', 'audit_log_scan', 'candidates_service', 'findings_auth', 'findings_last_scan', 'findings_module', 'findings_order', 'hosts_host_key', 'imports_started_at', 'observations_service', 'scans_created_at']);
       raw.close();
 
       const again = await openSqliteStore(path);

@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { ErrorCode, LockdownError, StoreError } from '../core/errors.js';
 import { type ProbeResult } from '../core/types.js';
 import { type KyselyStoreOptions } from './kysely-store.js';
+import { migrations } from './migrations.js';
 import { type Database } from './schema.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { type ScanBatch, type Store } from './store.js';
@@ -133,7 +134,7 @@ export function describeStore(factory: StoreFactory): void {
         const k = db.inspect();
         assert.equal(await count(k, 'findings'), 1);
         const applied = await k.selectFrom('kysely_migration' as never).selectAll().execute();
-        assert.deepEqual(applied.map((m) => (m as { name: string }).name), ['0001_initial']);
+        assert.deepEqual(applied.map((m) => (m as { name: string }).name), Object.keys(migrations('sqlite')).sort());
       } finally {
         await second.close();
         await third.close();

@@ -107,7 +107,7 @@ export interface HostRecord {
   lastSeen: string;
 }
 
-export interface Store {
+export interface Store extends ImportStore {
   createScan(scan: NewScan): Promise<ScanRecord>;
   getScan(id: string): Promise<ScanRecord | undefined>;
   listScans(limit?: number): Promise<ScanRecord[]>;
@@ -120,4 +120,181 @@ export interface Store {
   getHost(host: string): Promise<{ host: HostRecord; findings: FindingRecord[] } | undefined>;
   listAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
   close(): Promise<void>;
+}
+
+// ---- imported candidates (Shodan, Censys, masscan, nmap, zgrab2 exports) ----
+
+/** `running` while the file is read; `completed` when every line was read; `failed` when reading stopped early. */
+export type ImportState = 'running' | 'completed' | 'failed';
+
+export interface NewImport {
+  /** Source format: `shodan`, `censys`, `masscan`, `nmap` or `zgrab2`. */
+  format: string;
+  /** The file as the user named it. */
+  filePath: string;
+  /** Size of the file on disk (compressed size when gzipped), when known. */
+  fileSize: number | null;
+  gzip: boolean;
+  operator: string;
+  commandLine: string;
+}
+
+/** A line that could not be imported, and why (for the first few of them). */
+export interface MalformedLine {
+  line: number;
+  reason: string;
+}
+
+export interface ImportRecord {
+  /** Sortable id, e.g. `i-20261125-123456-ab12`. */
+  id: string;
+  format: string;
+  filePath: string;
+  fileSize: number | null;
+  gzip: boolean;
+  state: ImportState;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Lines (or, for XML, lines of the document) read so far. */
+  lines: number;
+  /** Candidates stored: always exactly the rows in `candidates` for this import. */
+  candidates: number;
+  /** Well-formed records that assert nothing to import (a closed port, a failed connect, a host down). */
+  skipped: number;
+  /** Lines or records that could not be parsed. */
+  malformed: number;
+  /** The first malformed lines with their reasons (capped; `malformed` has the total). */
+  malformedSamples: MalformedLine[];
+  /** Why the import failed, when it did. */
+  error: string | null;
+  operator: string;
+  commandLine: string;
+  /** The latest scan that verified this import's candidates (`lockdown import --verify`). */
+  verifyScanId: string | null;
+}
+
+/** One service a source asserted, as imported. */
+export interface NewCandidate {
+  /** 0..n-1 in file order within its import. */
+  position: number;
+  /** IP literal (canonical text) when the source gave one; otherwise the name it gave. */
+  host: string;
+  port: number;
+  /** `tcp` or `udp` (whatever the source said, lower-cased). */
+  transport: string;
+  /** Our module name (`redis`, `mongodb` …) when the source's product/service/port maps to one; else null. */
+  module: string | null;
+  /** Product and version as the source reported them. */
+  product: string | null;
+  version: string | null;
+  /**
+   * What the source asserted about authentication: `open` (it read data), `auth_required` (it met an auth
+   * error), `inconclusive`, or null when it said nothing about it (e.g. masscan: only "port open").
+   */
+  claimAuth: AuthVerdict | null;
+  /** Everything else the source said (tags, org, asn, location, hostnames, capped evidence …), plain JSON. */
+  claim: Record<string, unknown>;
+  /** 1-based line of the file the candidate came from. */
+  line: number;
+}
+
+export interface CandidateRecord extends NewCandidate {
+  importId: string;
+  /** The scan that last probed this service for the import (`--verify`), or null when not verified. */
+  verifiedScanId: string | null;
+  /** Our own probe's outcome: its transport status … */
+  verifyStatus: ProbeStatus | null;
+  /** … and its auth verdict when the service answered in protocol. */
+  verdict: AuthVerdict | null;
+  verifiedAt: string | null;
+  /**
+   * Whether the imported claim no longer holds (claimed open, now auth_required or closed …); null when
+   * not verified or when the two cannot be compared (see src/discover/importers/staleness.ts).
+   */
+  stale: boolean | null;
+}
+
+/** One batch of an import, written in one transaction together with the import's counters. */
+export interface CandidateBatch {
+  importId: string;
+  /** Positions continue the import's sequence: the first is the import's current candidate count. */
+  candidates: NewCandidate[];
+  /** Running totals after this batch (absolute values, not deltas). */
+  lines: number;
+  skipped: number;
+  malformed: number;
+  malformedSamples: MalformedLine[];
+}
+
+export interface ImportFinish {
+  state: Exclude<ImportState, 'running'>;
+  lines: number;
+  skipped: number;
+  malformed: number;
+  malformedSamples: MalformedLine[];
+  error?: string;
+}
+
+export interface CandidateFilter {
+  /** First position to return (positions are 0-based, in file order). */
+  from?: number;
+  limit?: number;
+  /** Only candidates that map to a module (`true`) or that do not (`false`). */
+  hasModule?: boolean;
+  /** Only candidates that a verification reached (`verified_scan_id` set). */
+  verified?: boolean;
+}
+
+/** A service to verify: the first candidate of each distinct (host, port, module) of an import. */
+export interface VerifyTarget {
+  position: number;
+  host: string;
+  port: number;
+  transport: string;
+  module: string;
+}
+
+/** Our probe's outcome for one service, to be written on every candidate of the import naming it. */
+export interface VerificationEntry {
+  host: string;
+  port: number;
+  transport: string;
+  module: string;
+  status: ProbeStatus;
+  verdict: AuthVerdict | null;
+  verifiedAt: string;
+  /** Staleness for each possible imported claim (candidates of one service may claim different things). */
+  staleByClaim: Record<AuthVerdict | 'none', boolean | null>;
+}
+
+export interface CandidateSummaryRow {
+  module: string | null;
+  claimAuth: AuthVerdict | null;
+  count: number;
+}
+
+/** The import half of the store: kept apart so the scan half reads as it did. */
+export interface ImportStore {
+  createImport(imp: NewImport): Promise<ImportRecord>;
+  /** Atomically: insert the batch's candidates and set the import's counters. */
+  addCandidates(batch: CandidateBatch): Promise<void>;
+  finishImport(importId: string, finish: ImportFinish): Promise<ImportRecord>;
+  getImport(importId: string): Promise<ImportRecord | undefined>;
+  listImports(limit?: number): Promise<ImportRecord[]>;
+  listCandidates(importId: string, filter?: CandidateFilter): Promise<CandidateRecord[]>;
+  countCandidates(importId: string, filter?: Omit<CandidateFilter, 'from' | 'limit'>): Promise<number>;
+  /** Candidate counts grouped by module and claim. */
+  summarizeCandidates(importId: string): Promise<CandidateSummaryRow[]>;
+  /**
+   * First candidate of each distinct service (host, port, transport, module) with a module, position ≥ `from`,
+   * in position order; only `transport` (default `tcp`) and, when given, only `modules`.
+   */
+  listVerifyTargets(
+    importId: string,
+    options?: { from?: number; limit?: number; modules?: string[]; transport?: string },
+  ): Promise<VerifyTarget[]>;
+  /** Remember which scan verifies the import (the latest wins). */
+  setImportVerifyScan(importId: string, scanId: string): Promise<void>;
+  /** Atomically write our verdicts onto every candidate of the import naming each service. */
+  recordVerification(importId: string, scanId: string, entries: VerificationEntry[]): Promise<void>;
 }
