@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
-import { AUTH_VERDICTS, type AuthVerdict } from '../core/types.js';
+import { AUTH_VERDICTS, SEVERITY_LEVELS, type AuthVerdict, type Severity } from '../core/types.js';
 import { defaultDbPath } from '../store/default-path.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { type Store } from '../store/store.js';
@@ -49,26 +49,37 @@ export function parsePositiveInt(text: string | undefined, flag: string): number
 }
 
 /**
- * --fail-on: the least severe verdict that makes the command exit 1.
- * `open` fails only on open services; `inconclusive` also on those; `auth_required` on anything answered.
+ * --fail-on: a verdict (`open`, `inconclusive`, `auth_required` — each includes the ones before it) or a
+ * severity (`critical` … `info`: that level or above). `none` never fails.
  */
-export const FAIL_ON_LEVELS = ['none', 'open', 'inconclusive', 'auth_required'] as const;
-export type FailOn = (typeof FAIL_ON_LEVELS)[number];
+export const FAIL_ON_VERDICTS = ['none', 'open', 'inconclusive', 'auth_required'] as const;
+export type FailOn = { kind: 'none' } | { kind: 'verdict'; verdict: Exclude<(typeof FAIL_ON_VERDICTS)[number], 'none'> } | { kind: 'severity'; severity: Severity };
 
 export function parseFailOn(text: string | undefined): FailOn {
-  const v = (text ?? 'none').replace('-', '_');
-  if (!(FAIL_ON_LEVELS as readonly string[]).includes(v)) {
-    throw new UsageError(`Unknown --fail-on ${JSON.stringify(text)}; use ${FAIL_ON_LEVELS.join(', ')}`);
-  }
-  return v as FailOn;
+  const v = (text ?? 'none').replace('-', '_').toLowerCase();
+  if (v === 'none') return { kind: 'none' };
+  if ((FAIL_ON_VERDICTS as readonly string[]).includes(v)) return { kind: 'verdict', verdict: v as 'open' };
+  if ((SEVERITY_LEVELS as readonly string[]).includes(v)) return { kind: 'severity', severity: v as Severity };
+  throw new UsageError(`Unknown --fail-on ${JSON.stringify(text)}; use a verdict (${FAIL_ON_VERDICTS.join(', ')}) or a severity (${SEVERITY_LEVELS.join(', ')})`);
 }
 
-export function failsOn(failOn: FailOn, verdicts: (AuthVerdict | null | undefined)[]): boolean {
-  if (failOn === 'none') return false;
-  const hit: Record<Exclude<FailOn, 'none'>, AuthVerdict[]> = {
+export function failsOn(failOn: FailOn, findings: { auth: AuthVerdict | null | undefined; severity?: Severity | null }[]): boolean {
+  if (failOn.kind === 'none') return false;
+  if (failOn.kind === 'severity') {
+    const worst = SEVERITY_LEVELS.indexOf(failOn.severity);
+    return findings.some((f) => f.severity != null && SEVERITY_LEVELS.indexOf(f.severity) <= worst);
+  }
+  const hit: Record<typeof failOn.verdict, AuthVerdict[]> = {
     open: ['open'],
     inconclusive: ['open', 'inconclusive'],
     auth_required: ['open', 'inconclusive', 'auth_required'],
   };
-  return verdicts.some((v) => v != null && hit[failOn].includes(v));
+  return findings.some((f) => f.auth != null && hit[failOn.verdict].includes(f.auth));
+}
+
+export function parseSeverity(text: string | undefined, flag: string): Severity | undefined {
+  if (text === undefined) return undefined;
+  const v = text.toLowerCase();
+  if (!(SEVERITY_LEVELS as readonly string[]).includes(v)) throw new UsageError(`Unknown severity ${JSON.stringify(text)} for ${flag}; use ${SEVERITY_LEVELS.join(', ')}`);
+  return v as Severity;
 }

@@ -5,12 +5,13 @@ import { summarize } from './summary.js';
 
 export function findingsTable(findings: FindingRecord[]): string {
   return renderTable(
-    ['HOST', 'PORT', 'MODULE', 'AUTH', 'PRODUCT', 'VERSION', 'EXPOSES', 'LAST SEEN'],
+    ['HOST', 'PORT', 'MODULE', 'AUTH', 'SEVERITY', 'PRODUCT', 'VERSION', 'EXPOSES', 'LAST SEEN'],
     findings.map((f) => [
       f.hostname ? `${f.host} (${f.hostname})` : f.host,
       f.port,
       f.module,
       f.auth ?? f.status,
+      (f.severity ?? '') + (f.assessment?.compromised ? ' ⚠ compromised' : ''),
       f.product ?? '',
       f.version ?? '',
       summarize(f),

@@ -26,6 +26,8 @@ export interface Config {
   /** A file of exclusions (same syntax as targets), re-read while a scan runs. */
   excludeFile: string | undefined;
   scan: ScanDefaults;
+  /** Value sampling inside scope.authorized (sensitive-data detection). Never applies outside it. */
+  sample: SampleSettings;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -41,6 +43,20 @@ export interface ScanDefaults {
   /** Bytes read from one connection at most. */
   readCapBytes: number;
 }
+
+export interface SampleSettings {
+  enabled: boolean;
+  /** Documents/rows read per collection/table (hard limit 100). */
+  perCollection: number;
+  /** Bytes read per target (hard limit 1 MiB). */
+  maxBytes: number;
+  /** Collections/tables/indices sampled per target (hard limit 50). */
+  maxCollections: number;
+}
+
+/** Sampling limits nobody can raise: a sample is evidence, not a copy of the data. */
+export const SAMPLE_LIMITS = { perCollection: 100, maxBytes: 1_048_576, maxCollections: 50 } as const;
+export const DEFAULT_SAMPLE: SampleSettings = { enabled: true, perCollection: 100, maxBytes: 1_048_576, maxCollections: 20 };
 
 /** Limits the user cannot raise: they keep a scan from being a flood and a probe from buffering a server's dump. */
 export const HARD_LIMITS = {
@@ -75,6 +91,7 @@ export function defaultConfig(): Config {
     exclude: [],
     excludeFile: undefined,
     scan: { ...DEFAULT_SCAN },
+    sample: { ...DEFAULT_SAMPLE },
     source: 'built-in defaults',
   };
 }
@@ -115,7 +132,8 @@ export function parseConfigFile(file: string): Config {
   return validateConfig(raw ?? {}, file);
 }
 
-const TOP_KEYS = new Set(['identity', 'scope', 'exclude', 'excludeFile', 'scan']);
+const TOP_KEYS = new Set(['identity', 'scope', 'exclude', 'excludeFile', 'scan', 'sample']);
+const SAMPLE_KEYS = new Set(['enabled', 'perCollection', 'maxBytes', 'maxCollections']);
 const IDENTITY_KEYS = new Set(['name', 'contact', 'operator']);
 const SCOPE_KEYS = new Set(['authorized']);
 const SCAN_KEYS = new Set(['rate', 'concurrency', 'connectTimeoutMs', 'timeoutMs', 'readCapBytes']);
@@ -148,6 +166,20 @@ export function validateConfig(raw: unknown, source: string): Config {
     checkKeys(scan, SCAN_KEYS, source, 'scan.');
     for (const key of SCAN_KEYS) {
       if (scan[key] !== undefined) (cfg.scan as unknown as Record<string, number>)[key] = asPositiveInt(scan[key], source, `scan.${key}`);
+    }
+  }
+  if (top.sample !== undefined) {
+    const sample = asObject(top.sample, source, 'sample');
+    checkKeys(sample, SAMPLE_KEYS, source, 'sample.');
+    if (sample.enabled !== undefined) {
+      if (typeof sample.enabled !== 'boolean') throw new ConfigError(`sample.enabled in ${source} must be true or false`);
+      cfg.sample.enabled = sample.enabled;
+    }
+    for (const key of ['perCollection', 'maxBytes', 'maxCollections'] as const) {
+      if (sample[key] === undefined) continue;
+      const v = asPositiveInt(sample[key], source, `sample.${key}`);
+      if (v > SAMPLE_LIMITS[key]) throw new ConfigError(`sample.${key} ${v} from ${source} is above the hard limit of ${SAMPLE_LIMITS[key]}`);
+      cfg.sample[key] = v;
     }
   }
   checkScanLimits(cfg.scan, source);

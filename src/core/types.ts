@@ -101,6 +101,8 @@ export interface ProbeResult {
    * when the target was inside `scope.authorized` and sampling was on; never holds a clear value.
    */
   sample?: RedactedSample;
+  /** Added by the assessment stage (src/assess/assess-result.ts), not by modules. */
+  assessment?: FindingAssessment;
   /** Names of the allow-listed commands that went on the wire, in order. */
   commands: string[];
   bytesSent: number;
@@ -151,6 +153,22 @@ export interface RedactedSample {
   documents: number;
   bytes: number;
   categories: Record<string, unknown>;
+}
+
+export const SEVERITY_LEVELS = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITY_LEVELS)[number];
+
+/** What is at risk behind one finding: the assessment stage's output, stored with the finding. */
+export interface FindingAssessment {
+  severity: Severity;
+  score: number;
+  /** One line per contribution to the score, e.g. `+40 verdict open: …`. */
+  reasons: string[];
+  /** Sensitive-data categories, from names (`schema`) or sampled values (`sample`). */
+  sensitive: { category: string; count?: number; source: 'schema' | 'sample'; paths?: string[] }[];
+  compromised: boolean;
+  /** Compromise rules that matched, with masked, capped evidence. */
+  compromise: { ruleId: string; description: string; strength: 'strong' | 'weak'; evidence: string }[];
 }
 
 /** How much a module may sample inside the authorized scope (both ≤ the hard caps in src/assess). */

@@ -1,5 +1,5 @@
 import { watchFile, unwatchFile } from 'node:fs';
-import { type Config, type ScanDefaults } from '../config/config.js';
+import { type Config, type SampleSettings, type ScanDefaults } from '../config/config.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
 import { type ScanRecord, type Store } from '../store/store.js';
@@ -22,6 +22,8 @@ export interface ScanSpec {
   settings: ScanDefaults;
   identity: string;
   clientName: string;
+  /** Sampling inside scope.authorized (absent in scans stored before it existed: no sampling). */
+  sample?: SampleSettings;
 }
 
 export interface NewScanRequest {
@@ -37,6 +39,8 @@ export interface NewScanRequest {
   config: Config;
   identity: string;
   commandLine: string;
+  /** Turn value sampling off for this scan even inside scope.authorized (--no-sample). */
+  noSample?: boolean;
   resolve?: (hostname: string) => Promise<string[]>;
 }
 
@@ -77,6 +81,7 @@ export async function prepareScan(req: NewScanRequest): Promise<{ space: TargetS
     settings: req.settings,
     identity: req.identity,
     clientName: req.config.identity.name,
+    sample: { ...req.config.sample, enabled: req.config.sample.enabled && !req.noSample },
   };
   return { space, spec };
 }
@@ -144,6 +149,9 @@ async function execute(
         checkDefaultCredentials: spec.checkDefaultCredentials,
       },
       isAuthorized: (host) => authorized.has(host),
+      ...(spec.sample?.enabled
+        ? { samplePlan: { perCollection: spec.sample.perCollection, maxBytes: spec.sample.maxBytes, maxCollections: spec.sample.maxCollections } }
+        : {}),
       signal: hooks.signal,
       persist: (batch) => store.recordBatch(batch),
       ...(hooks.onResult ? { onResult: hooks.onResult } : {}),

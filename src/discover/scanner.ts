@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.js';
-import { AuthVerdict, ProbeStatus, type Probe, type ProbeContext, type ProbeResult } from '../core/types.js';
+import { assessResult } from '../assess/assess-result.js';
+import { AuthVerdict, ProbeStatus, type Probe, type ProbeContext, type ProbeResult, type SamplePlan } from '../core/types.js';
 import { type ScanBatch } from '../store/store.js';
 import { type ScanItem } from '../targets/target-space.js';
 import { RateLimiter, Slots } from './rate-limiter.js';
@@ -40,8 +41,10 @@ export interface ScannerOptions {
   concurrency: number;
   /** New connections per second. */
   rate: number;
-  probeContext: Omit<ProbeContext, 'signal' | 'authorized'>;
+  probeContext: Omit<ProbeContext, 'signal' | 'authorized' | 'sample'>;
   isAuthorized: (host: string) => boolean;
+  /** Value sampling for authorized targets; undefined = none anywhere. Never given to other targets. */
+  samplePlan?: SamplePlan;
   /** Stops dispatching; in-flight probes are cancelled and stay undone (re-probed on resume). */
   signal: AbortSignal;
   /** Persist a batch (one transaction). Called serially. */
@@ -125,6 +128,12 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
       delta.done++;
       counters.byStatus[result.status] = (counters.byStatus[result.status] ?? 0) + 1;
       if (answered(result)) {
+        // The assessment stage: what is at risk (names, sample, compromise, severity). Pure and bounded.
+        try {
+          result.assessment = assessResult(result);
+        } catch (err) {
+          result.errors.push(`Assessment failed: ${errorMessage(err)}`);
+        }
         pending.push(result);
         counters.answered++;
         delta.answered++;
@@ -185,7 +194,13 @@ async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOpt
     return failed(item, target, `No protocol module named ${item.module}`);
   }
   try {
-    return await probe.probe(target, { ...opts.probeContext, signal, authorized: opts.isAuthorized(item.host) });
+    const authorized = opts.isAuthorized(item.host);
+    return await probe.probe(target, {
+      ...opts.probeContext,
+      signal,
+      authorized,
+      ...(authorized && opts.samplePlan ? { sample: opts.samplePlan } : {}),
+    });
   } catch (err) {
     // The contract says probes never throw; if one does, keep the scan alive and say so.
     return failed(item, target, `Module ${probe.name} threw: ${errorMessage(err)}`);

@@ -68,6 +68,12 @@ export function batchRows(results: readonly ProbeResult[], scanId: string): Batc
       first_seen: at,
       last_seen: at,
       last_scan_id: scanId,
+      severity: result.assessment?.severity ?? null,
+      severity_score: result.assessment?.score ?? null,
+      compromised: result.assessment === undefined ? null : result.assessment.compromised ? 1 : 0,
+      assessment: result.assessment ? JSON.stringify(result.assessment) : null,
+      inventory: result.inventory ? JSON.stringify(result.inventory) : null,
+      sample: result.sample ? JSON.stringify(result.sample) : null,
     });
     observations.push({
       scan_id: scanId,

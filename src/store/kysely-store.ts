@@ -1,6 +1,6 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { NotFoundError, StoreError } from '../core/errors.js';
-import { type AuthVerdict, type ProbeStatus } from '../core/types.js';
+import { SEVERITY_LEVELS, type AuthVerdict, type ProbeStatus } from '../core/types.js';
 import { hostKey } from './host-key.js';
 import { batchRows, integer } from './batch-rows.js';
 import { toAuditRecord, toFindingRecord, toHostRecord, toScanRecord } from './row-mappers.js';
@@ -247,6 +247,10 @@ class KyselyStore implements Store {
         query = query.where('findings.module', 'in', filter.module);
       }
       if (filter.host !== undefined) query = query.where('findings.host', '=', filter.host);
+      if (filter.minSeverity !== undefined) {
+        query = query.where('findings.severity', 'in', SEVERITY_LEVELS.slice(0, SEVERITY_LEVELS.indexOf(filter.minSeverity) + 1));
+      }
+      if (filter.compromised) query = query.where('findings.compromised', '=', 1);
       const scanId = filter.scanId;
       if (scanId !== undefined) {
         // Services that scan saw (its observations), even if a later scan has seen them since;
@@ -589,6 +593,12 @@ async function upsertFindings(trx: Transaction<Database>, rows: NewFindingRow[])
             errors: eb.ref('excluded.errors'),
             last_seen: eb.ref('excluded.last_seen'),
             last_scan_id: eb.ref('excluded.last_scan_id'),
+            severity: eb.ref('excluded.severity'),
+            severity_score: eb.ref('excluded.severity_score'),
+            compromised: eb.ref('excluded.compromised'),
+            assessment: eb.ref('excluded.assessment'),
+            inventory: eb.ref('excluded.inventory'),
+            sample: eb.ref('excluded.sample'),
           }))
           // An older result (a replayed or late batch) never overwrites a newer one.
           .whereRef('excluded.last_seen', '>=', 'findings.last_seen'),

@@ -193,11 +193,34 @@ function imports(): Migration {
   };
 }
 
+/** 0003: what the assessment stage adds to a finding (severity, compromise, inventory, redacted sample). */
+function assessment(): Migration {
+  const columns = [
+    ['severity', 'text'],
+    ['severity_score', 'integer'],
+    ['compromised', 'integer'],
+    ['assessment', 'text'],
+    ['inventory', 'text'],
+    ['sample', 'text'],
+  ] as const;
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      for (const [name, type] of columns) await db.schema.alterTable('findings').addColumn(name, type).execute();
+      await db.schema.createIndex('findings_severity').on('findings').column('severity_score').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('findings_severity').execute();
+      for (const [name] of columns) await db.schema.alterTable('findings').dropColumn(name).execute();
+    },
+  };
+}
+
 /** Every migration, by name. */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
     '0002_imports': imports(),
+    '0003_assessment': assessment(),
   };
 }
 

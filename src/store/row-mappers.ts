@@ -1,4 +1,4 @@
-import { type AuthVerdict, type Peer, type ProbeStatus } from '../core/types.js';
+import { type AuthVerdict, type FindingAssessment, type Inventory, type Peer, type ProbeStatus, type RedactedSample, type Severity } from '../core/types.js';
 import { type AuditRow, type FindingRow, type HostRow, type ScanRow } from './schema.js';
 import { type AuditRecord, type FindingRecord, type HostRecord, type ScanRecord, type ScanState } from './store.js';
 
@@ -41,6 +41,10 @@ export function toFindingRecord(row: FindingRow): FindingRecord {
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     lastScanId: row.last_scan_id,
+    severity: (row.severity as Severity | null) ?? null,
+    assessment: row.assessment ? (parseJson(row.assessment, `assessment of ${where}`) as FindingAssessment) : null,
+    inventory: row.inventory ? (parseJson(row.inventory, `inventory of ${where}`) as Inventory) : null,
+    sample: row.sample ? (parseJson(row.sample, `sample of ${where}`) as RedactedSample) : null,
   };
 }
 

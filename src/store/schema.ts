@@ -76,6 +76,16 @@ export interface FindingsTable {
   first_seen: string;
   last_seen: string;
   last_scan_id: string | null;
+  /** Added by 0003_assessment: the assessment stage's level, score and full result (JSON). */
+  severity: string | null;
+  severity_score: number | null;
+  compromised: number | null;
+  /** JSON text of `FindingAssessment`. */
+  assessment: string | null;
+  /** JSON text of `Inventory` (names, counts, sizes). */
+  inventory: string | null;
+  /** JSON text of the redacted sample (never clear values). */
+  sample: string | null;
 }
 
 /** What one scan saw on one service: the per-scan history that diffs are computed from. */

@@ -1,4 +1,13 @@
-import { type AuthVerdict, type Peer, type ProbeResult, type ProbeStatus } from '../core/types.js';
+import {
+  type AuthVerdict,
+  type FindingAssessment,
+  type Inventory,
+  type Peer,
+  type ProbeResult,
+  type ProbeStatus,
+  type RedactedSample,
+  type Severity,
+} from '../core/types.js';
 
 /**
  * The storage interface every stage uses. The embedded default is SQLite (better-sqlite3 via Kysely);
@@ -68,6 +77,12 @@ export interface FindingRecord {
   firstSeen: string;
   lastSeen: string;
   lastScanId: string | null;
+  /** From the assessment stage; null for findings stored before it ran. */
+  severity: Severity | null;
+  assessment: FindingAssessment | null;
+  inventory: Inventory | null;
+  /** Redacted sample (categories, counts, masked examples) — only for targets in the authorized scope. */
+  sample: RedactedSample | null;
 }
 
 export interface FindingFilter {
@@ -75,6 +90,10 @@ export interface FindingFilter {
   module?: string[];
   host?: string;
   scanId?: string;
+  /** Only findings at this severity or above. */
+  minSeverity?: Severity;
+  /** Only findings with compromise signs. */
+  compromised?: boolean;
   limit?: number;
 }
 

@@ -34,6 +34,7 @@ interface ScanOptions extends CommonOptions {
   ndjson?: boolean;
   failOn?: string;
   progress?: boolean;
+  sample?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -59,8 +60,9 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .option('--dry-run', 'parse targets and ports, print the plan, probe nothing')
     .option('--json', 'print the scan and its findings as one JSON document')
     .option('--ndjson', 'stream every answered probe as one JSON object per line')
-    .option('--fail-on <verdict>', 'exit 1 when a service with this verdict or worse is found: none|open|inconclusive|auth_required', 'none')
+    .option('--fail-on <verdict>', 'exit 1 on a finding with this verdict (open|inconclusive|auth_required) or severity (critical|high|medium|low|info) or worse', 'none')
     .option('--no-progress', 'no progress line on stderr')
+    .option('--no-sample', 'do not sample values even inside scope.authorized (names and counts only)')
     .option('--db <path>', 'SQLite store (default $LOCKDOWN_DB or the user data directory)')
     .option('--config <file>', 'config file (default ./lockdown.yaml or ~/.config/lockdown/config.yaml)')
     .addHelpText(
@@ -143,6 +145,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
         config,
         identity: identityString(config, VERSION),
         commandLine: ['lockdown', ...process.argv.slice(2)].join(' '),
+        noSample: opts.sample === false,
       };
       if (opts.checkDefaultCredentials && config.scope.authorized.length === 0) {
         log('warning: --check-default-credentials has no effect: config scope.authorized is empty, so no target is authorized');
@@ -166,7 +169,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       else log('No service answered.');
     }
     if (!outcome.complete) return ExitCode.interrupted;
-    return failsOn(failOn, findings.map((f) => f.auth)) ? ExitCode.findings : ExitCode.ok;
+    return failsOn(failOn, findings) ? ExitCode.findings : ExitCode.ok;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

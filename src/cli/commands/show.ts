@@ -32,8 +32,25 @@ export function registerShow(program: Command): void {
         lines.push(`${f.module} on port ${f.port}: ${f.auth ?? f.status}${f.product ? ` — ${f.product} ${f.version ?? ''}` : ''}`);
         if (f.evidence) lines.push(`  evidence: ${f.evidence}`);
         if (f.errors.length > 0) lines.push(`  errors: ${f.errors.join('; ')}`);
+        const a = f.assessment;
+        if (a) {
+          lines.push(`  severity: ${a.severity} (score ${a.score})`);
+          for (const r of a.reasons) lines.push(`    ${r}`);
+          if (a.sensitive.length > 0) {
+            lines.push('  sensitive data:');
+            for (const s of a.sensitive) {
+              const where = s.paths && s.paths.length > 0 ? ` in ${s.paths.slice(0, 3).join(', ')}${s.paths.length > 3 ? ', …' : ''}` : '';
+              lines.push(`    ${s.category}: ${s.count ?? '?'} (${s.source === 'sample' ? 'seen in sampled values' : 'from names'})${where}`);
+            }
+          }
+          if (a.compromised || a.compromise.length > 0) {
+            lines.push(`  compromise signs${a.compromised ? ' — looks compromised' : ''}:`);
+            for (const m of a.compromise) lines.push(`    [${m.strength}] ${m.ruleId}: ${m.description} — ${m.evidence}`);
+          }
+        }
         if (f.peers.length > 0) {
-          lines.push(`  replicates with ${f.peers.length} peer${f.peers.length === 1 ? '' : 's'}:`);
+          const n = f.peers.length;
+          lines.push(`  this ${f.product ?? f.module} server names ${n} other server${n === 1 ? '' : 's'} its data replicates with:`);
           for (const p of f.peers) lines.push(`    ${p.role.padEnd(8)} ${p.host}${p.port ? `:${p.port}` : ''}  (${p.source})`);
         }
         const meta = JSON.stringify(f.metadata, null, 2).split('\n').map((l) => '  ' + l);
