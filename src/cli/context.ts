@@ -63,8 +63,13 @@ export function parseFailOn(text: string | undefined): FailOn {
   throw new UsageError(`Unknown --fail-on ${JSON.stringify(text)}; use a verdict (${FAIL_ON_VERDICTS.join(', ')}) or a severity (${SEVERITY_LEVELS.join(', ')})`);
 }
 
-export function failsOn(failOn: FailOn, findings: { auth: AuthVerdict | null | undefined; severity?: Severity | null }[]): boolean {
+export function failsOn(
+  failOn: FailOn,
+  all: { auth: AuthVerdict | null | undefined; severity?: Severity | null; honeypot?: unknown[] | null }[],
+): boolean {
   if (failOn.kind === 'none') return false;
+  // A likely honeypot is flagged, not reported as a real exposure: it never fails a run.
+  const findings = all.filter((f) => !f.honeypot || f.honeypot.length === 0);
   if (failOn.kind === 'severity') {
     const worst = SEVERITY_LEVELS.indexOf(failOn.severity);
     return findings.some((f) => f.severity != null && SEVERITY_LEVELS.indexOf(f.severity) <= worst);

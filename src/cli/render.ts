@@ -11,7 +11,7 @@ export function findingsTable(findings: FindingRecord[]): string {
       f.port,
       f.module,
       f.auth ?? f.status,
-      (f.severity ?? '') + (f.assessment?.compromised ? ' ⚠ compromised' : ''),
+      (f.severity ?? '') + (f.assessment?.compromised ? ' ⚠ compromised' : '') + (f.honeypot ? ' (honeypot?)' : ''),
       f.product ?? '',
       f.version ?? '',
       summarize(f),

@@ -2,7 +2,8 @@ import { watchFile, unwatchFile } from 'node:fs';
 import { type Config, type SampleSettings, type ScanDefaults } from '../config/config.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
-import { type ScanRecord, type Store } from '../store/store.js';
+import { honeypotSuspicions } from '../assess/honeypot.js';
+import { type FindingRecord, type ScanRecord, type Store } from '../store/store.js';
 import { ExclusionSet } from '../targets/exclusion.js';
 import { readSpecFile } from '../targets/sources.js';
 import { TargetSpace, type ScanItem, type TargetSpaceJSON, type TargetSpecInput } from '../targets/target-space.js';
@@ -162,9 +163,31 @@ async function execute(
   } finally {
     stopWatching();
   }
+  await flagHoneypots(store, scan.id);
   await store.setScanState(scan.id, outcome.complete ? 'completed' : 'interrupted');
   const updated = (await store.getScan(scan.id)) ?? scan;
   return { scan: updated, outcome };
+}
+
+/**
+ * After a scan: look at every host it saw answer, with all of that host's findings, and flag (or clear)
+ * likely honeypots, so they are shown as such instead of as real exposures.
+ */
+export async function flagHoneypots(store: Store, scanId: string): Promise<number> {
+  const byHost = new Map<string, FindingRecord[]>();
+  for (const f of await store.listFindings({ scanId })) {
+    const list = byHost.get(f.host) ?? [];
+    list.push(f);
+    byHost.set(f.host, list);
+  }
+  let flagged = 0;
+  for (const host of byHost.keys()) {
+    const all = (await store.getHost(host))?.findings ?? [];
+    const suspicions = honeypotSuspicions(all);
+    if (suspicions.length > 0) flagged++;
+    if (suspicions.length > 0 || all.some((f) => f.honeypot)) await store.setHostHoneypot(host, suspicions.length > 0 ? suspicions : null);
+  }
+  return flagged;
 }
 
 /** Re-read the exclusion file whenever it changes, so an opt-out takes effect mid-scan. */

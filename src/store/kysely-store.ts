@@ -30,6 +30,7 @@ import {
   type VerifyTarget,
   type FindingFilter,
   type FindingRecord,
+  type HoneypotFlag,
   type HostRecord,
   type NewScan,
   type ScanBatch,
@@ -237,7 +238,11 @@ class KyselyStore implements Store {
 
   listFindings(filter: FindingFilter = {}): Promise<FindingRecord[]> {
     return this.#run('list findings', async () => {
-      let query = this.#db.selectFrom('findings').selectAll('findings');
+      let query = this.#db
+        .selectFrom('findings')
+        .leftJoin('hosts', 'hosts.host', 'findings.host')
+        .selectAll('findings')
+        .select('hosts.honeypot as host_honeypot');
       if (filter.auth !== undefined) {
         if (filter.auth.length === 0) return [];
         query = query.where('findings.auth', 'in', filter.auth);
@@ -273,6 +278,16 @@ class KyselyStore implements Store {
     });
   }
 
+  setHostHoneypot(host: string, flags: HoneypotFlag[] | null): Promise<void> {
+    return this.#run(`flag host ${host}`, async () => {
+      await this.#db
+        .updateTable('hosts')
+        .set({ honeypot: flags && flags.length > 0 ? JSON.stringify(flags) : null })
+        .where('host', '=', host)
+        .execute();
+    });
+  }
+
   getHost(host: string): Promise<{ host: HostRecord; findings: FindingRecord[] } | undefined> {
     return this.#run(`read host ${host}`, async () => {
       const row = await this.#db.selectFrom('hosts').selectAll().where('host', '=', host).executeTakeFirst();
@@ -284,7 +299,7 @@ class KyselyStore implements Store {
         .orderBy('port')
         .orderBy('module')
         .execute();
-      return { host: toHostRecord(row), findings: findings.map(toFindingRecord) };
+      return { host: toHostRecord(row), findings: findings.map((f) => toFindingRecord({ ...f, host_honeypot: row.honeypot })) };
     });
   }
 

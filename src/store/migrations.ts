@@ -215,12 +215,25 @@ function assessment(): Migration {
   };
 }
 
+/** 0004: likely-honeypot suspicions per host (JSON), so findings can be flagged instead of reported. */
+function honeypot(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('hosts').addColumn('honeypot', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('hosts').dropColumn('honeypot').execute();
+    },
+  };
+}
+
 /** Every migration, by name. */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
     '0002_imports': imports(),
     '0003_assessment': assessment(),
+    '0004_honeypot': honeypot(),
   };
 }
 

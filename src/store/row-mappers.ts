@@ -1,6 +1,6 @@
 import { type AuthVerdict, type FindingAssessment, type Inventory, type Peer, type ProbeStatus, type RedactedSample, type Severity } from '../core/types.js';
 import { type AuditRow, type FindingRow, type HostRow, type ScanRow } from './schema.js';
-import { type AuditRecord, type FindingRecord, type HostRecord, type ScanRecord, type ScanState } from './store.js';
+import { type AuditRecord, type FindingRecord, type HoneypotFlag, type HostRecord, type ScanRecord, type ScanState } from './store.js';
 
 /** Database rows back to the `Store` records: JSON text parsed, PostgreSQL's int8 strings made numbers. */
 
@@ -22,7 +22,7 @@ export function toScanRecord(row: ScanRow): ScanRecord {
   };
 }
 
-export function toFindingRecord(row: FindingRow): FindingRecord {
+export function toFindingRecord(row: FindingRow & { host_honeypot?: string | null }): FindingRecord {
   const where = `finding ${row.host}:${row.port}/${row.module}`;
   return {
     id: Number(row.id),
@@ -45,11 +45,18 @@ export function toFindingRecord(row: FindingRow): FindingRecord {
     assessment: row.assessment ? (parseJson(row.assessment, `assessment of ${where}`) as FindingAssessment) : null,
     inventory: row.inventory ? (parseJson(row.inventory, `inventory of ${where}`) as Inventory) : null,
     sample: row.sample ? (parseJson(row.sample, `sample of ${where}`) as RedactedSample) : null,
+    honeypot: row.host_honeypot ? (parseJson(row.host_honeypot, `honeypot flags of ${row.host}`) as HoneypotFlag[]) : null,
   };
 }
 
 export function toHostRecord(row: HostRow): HostRecord {
-  return { host: row.host, hostname: row.hostname, firstSeen: row.first_seen, lastSeen: row.last_seen };
+  return {
+    host: row.host,
+    hostname: row.hostname,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    honeypot: row.honeypot ? (parseJson(row.honeypot, `honeypot flags of ${row.host}`) as HoneypotFlag[]) : null,
+  };
 }
 
 export function toAuditRecord(row: AuditRow): AuditRecord {

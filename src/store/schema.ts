@@ -53,6 +53,8 @@ export interface HostsTable {
   hostname: string | null;
   first_seen: string;
   last_seen: string;
+  /** Added by 0004_honeypot: JSON text of the honeypot suspicions for this host, or null. */
+  honeypot: string | null;
 }
 
 export interface FindingsTable {

@@ -83,6 +83,14 @@ export interface FindingRecord {
   inventory: Inventory | null;
   /** Redacted sample (categories, counts, masked examples) — only for targets in the authorized scope. */
   sample: RedactedSample | null;
+  /** Why this finding's host looks like a honeypot (from its host record), or null. */
+  honeypot: HoneypotFlag[] | null;
+}
+
+export interface HoneypotFlag {
+  ruleId: string;
+  reason: string;
+  reference: string;
 }
 
 export interface FindingFilter {
@@ -124,6 +132,7 @@ export interface HostRecord {
   hostname: string | null;
   firstSeen: string;
   lastSeen: string;
+  honeypot: HoneypotFlag[] | null;
 }
 
 export interface Store extends ImportStore {
@@ -138,6 +147,8 @@ export interface Store extends ImportStore {
   listFindings(filter?: FindingFilter): Promise<FindingRecord[]>;
   getHost(host: string): Promise<{ host: HostRecord; findings: FindingRecord[] } | undefined>;
   listAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
+  /** Record (or clear, with null/empty) why a host looks like a honeypot. */
+  setHostHoneypot(host: string, flags: HoneypotFlag[] | null): Promise<void>;
   close(): Promise<void>;
 }
 

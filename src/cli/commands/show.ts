@@ -26,6 +26,7 @@ export function registerShow(program: Command): void {
       const lines: string[] = [];
       lines.push(`${found.host.host}${found.host.hostname ? ` (${found.host.hostname})` : ''}`);
       lines.push(`first seen ${found.host.firstSeen}, last seen ${found.host.lastSeen}`);
+      for (const h of found.host.honeypot ?? []) lines.push(`likely a honeypot (${h.ruleId}): ${h.reason} — ${h.reference}`);
       lines.push(findingsTable(found.findings));
       for (const f of found.findings) {
         lines.push('');
