@@ -244,7 +244,7 @@ export function describeStore(factory: StoreFactory): void {
         assert.equal(await count(db.inspect(), 'scan_done'), 1);
 
         const host = await store.getHost('10.0.0.5');
-        assert.deepEqual(host?.host, { host: '10.0.0.5', hostname: 'cache.example', firstSeen: iso(0), lastSeen: iso(60) });
+        assert.deepEqual(host?.host, { host: '10.0.0.5', hostname: 'cache.example', firstSeen: iso(0), lastSeen: iso(60), honeypot: null });
         assert.deepEqual(host?.findings.map((f) => `${f.port}/${f.module}`), ['6379/redis', '11211/memcached']);
 
         const redis = host?.findings[0];
@@ -363,7 +363,7 @@ export function describeStore(factory: StoreFactory): void {
         const scan = await store.createScan(newScan);
         await store.recordBatch(batch(scan.id, { results: [result('192.0.2.7', 27017, 'mongodb'), result('192.0.2.7', 6379, 'redis'), result('192.0.2.8', 6379, 'redis')] }));
         const got = await store.getHost('192.0.2.7');
-        assert.deepEqual(got?.host, { host: '192.0.2.7', hostname: null, firstSeen: iso(0), lastSeen: iso(0) });
+        assert.deepEqual(got?.host, { host: '192.0.2.7', hostname: null, firstSeen: iso(0), lastSeen: iso(0), honeypot: null });
         assert.deepEqual(got?.findings.map((f) => f.port), [6379, 27017]);
         assert.ok(got?.findings.every((f) => f.host === '192.0.2.7'));
         assert.equal(await store.getHost('192.0.2.99'), undefined);
