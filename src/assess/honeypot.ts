@@ -3,7 +3,7 @@
  * different database products at once, or a reply matching a known honeypot's fixed banner. Rules are
  * data (src/rules/honeypot-fingerprints.json); a match is a suspicion with its reason, never a verdict.
  */
-import { readFileSync } from 'node:fs';
+import fingerprintsJson from '../rules/honeypot-fingerprints.json' with { type: 'json' };
 import { RulesError } from '../rules/validate.js';
 
 export interface HoneypotRules {
@@ -27,11 +27,11 @@ export interface HoneypotSuspicion {
   reference: string;
 }
 
-const FILE = new URL('../rules/honeypot-fingerprints.json', import.meta.url);
 let builtin: HoneypotRules | undefined;
 
+/** The built-in rules (imported as JSON so the compiled build carries them). */
 export function honeypotRules(): HoneypotRules {
-  builtin ??= validateHoneypotRules(JSON.parse(readFileSync(FILE, 'utf8')) as unknown, 'honeypot-fingerprints.json');
+  builtin ??= validateHoneypotRules(fingerprintsJson as unknown, 'honeypot-fingerprints.json');
   return builtin;
 }
 
