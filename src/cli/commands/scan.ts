@@ -3,7 +3,9 @@ import { checkScanLimits, identityString, type ScanDefaults } from '../../config
 import { UsageError } from '../../core/errors.js';
 import { type ProbeResult } from '../../core/types.js';
 import { answered } from '../../discover/scanner.js';
+import { planPeers } from '../../discover/follow-peers.js';
 import { prepareScan, resumeScan, startScan, type NewScanRequest, type ScanRun } from '../../discover/scan-job.js';
+import { type FindingRecord } from '../../store/store.js';
 import { parsePortSpecs } from '../../protocols/port-specs.js';
 import { PROBES } from '../../protocols/registry.js';
 import { readSpecFile, readSpecStream } from '../../targets/sources.js';
@@ -35,6 +37,7 @@ interface ScanOptions extends CommonOptions {
   failOn?: string;
   progress?: boolean;
   sample?: boolean;
+  followPeers?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -62,6 +65,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .option('--ndjson', 'stream every answered probe as one JSON object per line')
     .option('--fail-on <verdict>', 'exit 1 on a finding with this verdict (open|inconclusive|auth_required) or severity (critical|high|medium|low|info) or worse', 'none')
     .option('--no-progress', 'no progress line on stderr')
+    .option('--follow-peers', 'also probe the replication peers found, when inside scope.authorized or these targets (up to 3 rounds)')
     .option('--no-sample', 'do not sample values even inside scope.authorized (names and counts only)')
     .option('--db <path>', 'SQLite store (default $LOCKDOWN_DB or the user data directory)')
     .option('--config <file>', 'config file (default ./lockdown.yaml or ~/.config/lockdown/config.yaml)')
@@ -102,6 +106,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
   try {
     let run: ScanRun;
     let progress: Progress | undefined;
+    let followUp: { request: NewScanRequest; ranges: string[] } | undefined;
     const counts = { done: 0, answered: 0, open: 0 };
     const onResult = (r: ProbeResult): void => {
       if (r.status === 'cancelled') return;
@@ -153,6 +158,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       const prepared = await prepareScan(request);
       if (opts.dryRun) return dryRun(request, prepared.space, format);
       run = await withStore(opts, (store) => startScan(store, request, prepared, PROBES, hooks)).finally(() => progress?.stop());
+      followUp = { request, ranges: prepared.space.toJSON().ranges };
     }
 
     const { scan, outcome } = run;
@@ -162,8 +168,17 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
     );
     if (!outcome.complete) log(`Resume it with: lockdown scan --resume ${scan.id}${opts.db ? ` --db ${opts.db}` : ''}`);
 
-    const findings = await withStore(opts, (store) => store.listFindings({ scanId: scan.id }));
-    if (format === 'json') writeJson({ scan, counters: outcome.counters, findings });
+    let findings = await withStore(opts, (store) => store.listFindings({ scanId: scan.id }));
+    const peerScans: string[] = [];
+    if (opts.followPeers) {
+      if (!followUp) log('--follow-peers applies to new scans, not to --resume');
+      else if (outcome.complete) {
+        const more = await followPeers(opts, followUp.request, followUp.ranges, scan.id, findings, config.scope.authorized, controller.signal);
+        peerScans.push(...more.scanIds);
+        findings = [...findings, ...more.findings];
+      }
+    }
+    if (format === 'json') writeJson({ scan, counters: outcome.counters, findings, ...(opts.followPeers ? { peerScans } : {}) });
     else if (format === 'table') {
       if (findings.length > 0) writeOut(findingsTable(findings));
       else log('No service answered.');
@@ -174,6 +189,56 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** Probe the peers the findings name, in follow-up scans, round by round (bounded). */
+async function followPeers(
+  opts: ScanOptions,
+  base: NewScanRequest,
+  ranges: string[],
+  firstScan: string,
+  found: FindingRecord[],
+  authorized: string[],
+  signal: AbortSignal,
+): Promise<{ scanIds: string[]; findings: FindingRecord[] }> {
+  const key = (f: { host: string; port: number; module: string }): string => `${f.host}:${f.port}/${f.module}`;
+  const probed = new Set(found.map(key));
+  const scanIds: string[] = [];
+  const findings: FindingRecord[] = [];
+  let frontier = [firstScan];
+  for (let round = 1; round <= 3 && frontier.length > 0 && !signal.aborted; round++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      const plan = await withStore(opts, (store) =>
+        planPeers(store, id, {
+          authorized,
+          targetRanges: ranges,
+          alreadyProbed: probed,
+          defaultPort: (m) => PROBES.find((p) => p.name === m)?.defaultPorts[0],
+        }),
+      );
+      for (const l of plan.listedOnly) log(`peer ${l.peer.host}${l.peer.port ? `:${l.peer.port}` : ''} of ${l.of} listed, not probed: ${l.why}`);
+      for (const g of plan.groups) {
+        const request: NewScanRequest = {
+          ...base,
+          targets: g.hosts.map((h) => ({ text: h, source: `peer of ${id}` })),
+          ports: [{ module: g.module, port: g.port }],
+          commandLine: `${base.commandLine}  # peers of ${id}, round ${round}`,
+        };
+        const prepared = await prepareScan(request);
+        const r = await withStore(opts, (store) => startScan(store, request, prepared, PROBES, { signal }));
+        log(`Peers of ${id}: scan ${r.scan.id} probed ${g.hosts.length} ${g.module} peer${g.hosts.length === 1 ? '' : 's'} on port ${g.port}`);
+        scanIds.push(r.scan.id);
+        next.push(r.scan.id);
+        const got = await withStore(opts, (store) => store.listFindings({ scanId: r.scan.id }));
+        for (const f of got) probed.add(key(f));
+        for (const h of g.hosts) probed.add(`${h}:${g.port}/${g.module}`);
+        findings.push(...got);
+      }
+    }
+    frontier = next;
+  }
+  return { scanIds, findings };
 }
 
 function dryRun(request: NewScanRequest, space: TargetSpace, format: string): number {
