@@ -1,9 +1,13 @@
 import { type Probe } from '../core/types.js';
+import { bannerProbe } from './banner/probe.js';
 import { cassandraProbe } from './cassandra/probe.js';
+import { clickhouseProbe } from './clickhouse/probe.js';
 import { couchdbProbe } from './couchdb/probe.js';
 import { elasticsearchProbe } from './elasticsearch/probe.js';
+import { influxdbProbe } from './influxdb/probe.js';
 import { memcachedProbe } from './memcached/probe.js';
 import { mongodbProbe } from './mongodb/probe.js';
+import { mssqlProbe } from './mssql/probe.js';
 import { mysqlProbe } from './mysql/probe.js';
 import { postgresProbe } from './postgres/probe.js';
 import { redisProbe } from './redis/probe.js';
@@ -12,7 +16,21 @@ import { redisProbe } from './redis/probe.js';
  * The explicit list of protocol modules (zgrab2's default_modules.go model).
  * Adding a database = a folder under src/protocols and one line here; see README "Add a module".
  */
-export const PROBES: readonly Probe[] = [redisProbe, postgresProbe, mysqlProbe, memcachedProbe, mongodbProbe, elasticsearchProbe, cassandraProbe, couchdbProbe];
+export const PROBES: readonly Probe[] = [
+  redisProbe,
+  postgresProbe,
+  mysqlProbe,
+  memcachedProbe,
+  mongodbProbe,
+  elasticsearchProbe,
+  cassandraProbe,
+  couchdbProbe,
+  clickhouseProbe,
+  influxdbProbe,
+  mssqlProbe,
+  // Last: it labels many products by port, and probeForPort takes the first module that claims a port.
+  bannerProbe,
+];
 
 const byName = new Map(PROBES.map((p) => [p.name, p]));
 
