@@ -15,6 +15,8 @@ import { VERSION } from '../../core/version.js';
 import { BodyReader, type CqlResponse, responseDecoder, rowObjects, type RowsResult } from './codec.js';
 import { CASSANDRA_COMMANDS, cassandraProbe } from './probe.js';
 import { QUERIES } from './queries.js';
+import { cqlSampleRowsQuery, quoteCqlIdent } from './sample.js';
+import { clearValues, syntheticPeople, type Person } from '../../../test/helpers/synthetic-people.js';
 
 // Not (yet) in servers.env; test/servers/cassandra.sh uses the same defaults.
 const setting = (key: string, fallback: string): string => process.env[key] ?? servers[key] ?? fallback;
@@ -232,6 +234,18 @@ describe('cassandra probe on real servers', () => {
     assert.ok((m.systemTableCount as number) > 20, `system tables counted: ${String(m.systemTableCount)}`);
     assert.equal(m.keyspacesTruncated, undefined);
     assert.equal(m.tablesTruncated, undefined);
+    // The normalised inventory: every keyspace, the user keyspace's tables under it; names only, no counts.
+    assert.deepEqual(
+      r.inventory?.namespaces.filter((n) => n.path[0] === 'lockdown_seed'),
+      [
+        { path: ['lockdown_seed'], kind: 'keyspace' },
+        { path: ['lockdown_seed', 'messages'], kind: 'table' },
+        { path: ['lockdown_seed', 'users'], kind: 'table' },
+      ],
+    );
+    assert.deepEqual(r.inventory?.namespaces.filter((n) => n.kind === 'keyspace').map((n) => n.path[0]), keyspaces.map((k) => k.name));
+    assert.equal(r.inventory?.records, undefined);
+    assert.equal(r.inventory?.truncated, undefined);
     // Rows are never counted (a COUNT is a full scan): no row or partition figures at all.
     assert.ok(!JSON.stringify(m).match(/rowCount|partitions/i));
     assert.equal(m.peersSource, 'system.peers_v2');
@@ -259,6 +273,7 @@ describe('cassandra probe on real servers', () => {
     assert.deepEqual(r.metadata.cqlVersions, ['3.4.7']);
     assert.equal(r.version, undefined);
     assert.equal(r.metadata.keyspaces, undefined);
+    assert.equal(r.inventory, undefined);
     assert.deepEqual(r.peers, []);
     assert.deepEqual(r.commands, ['OPTIONS', 'STARTUP']);
   });
@@ -286,12 +301,13 @@ describe('cassandra probe on real servers', () => {
     }
   });
 
-  it('the allow-list is exactly the handshake and the constant queries', () => {
+  it('the allow-list is exactly the handshake, the constant queries and the sampling template', () => {
     assert.deepEqual([...cassandraProbe.allowedCommands].sort(), [
       'OPTIONS',
       'QUERY:keyspaces',
       'QUERY:peers',
       'QUERY:peers_v2',
+      'QUERY:sample_rows',
       'QUERY:schema_columnfamilies',
       'QUERY:schema_keyspaces',
       'QUERY:system.local',
@@ -420,4 +436,90 @@ describe('cassandra probe against hostile and absent peers', () => {
     assert.equal(r.auth, undefined);
     assert.deepEqual(r.commands, []);
   });
+});
+
+describe('cassandra value sampling (ctx.sample, inside the authorized scope) on the real open cluster', () => {
+  const people = syntheticPeople(11, 71);
+  const KS = 'lockdown_people';
+  // Cassandra allows only [A-Za-z0-9_] in table names; a mixed-case name exists only quoted (unquoted, CQL lower-cases it).
+  const WEIRD = 'VipCustomers';
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 20 };
+  const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+  const insert = (table: string, id: number, p: Person): string =>
+    `INSERT INTO ${KS}.${table} (id, name, id_card, phone, email, location, avatar, chat_message) VALUES (${id}, ${lit(p.name)}, ${lit(p.id_card)}, ${lit(p.phone)}, ${lit(p.email)}, ${lit(`${p.location.lat},${p.location.lng}`)}, ${lit(p.avatar)}, ${lit(p.chat_message)})`;
+  const COLUMNS = 'id int PRIMARY KEY, name text, id_card text, phone text, email text, location text, avatar text, chat_message text';
+
+  before(async () => {
+    await requireServer(OPEN, PORT, 'cassandra-open');
+    await requireServer(PEER, PORT, 'cassandra-peer');
+    await cql(OPEN, [
+      `DROP KEYSPACE IF EXISTS ${KS}`,
+      `CREATE KEYSPACE ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+      `CREATE TABLE ${KS}.customers (${COLUMNS})`,
+      `CREATE TABLE ${KS}.chats (id int PRIMARY KEY, chat_message text)`,
+      `CREATE TABLE ${KS}.${quoteCqlIdent(WEIRD)} (${COLUMNS})`,
+    ]);
+    await waitSchemaAgreement();
+    await cql(OPEN, [
+      ...people.slice(0, 6).map((p, i) => insert('customers', i + 1, p)),
+      ...people.slice(6, 10).map((p, i) => `INSERT INTO ${KS}.chats (id, chat_message) VALUES (${i + 1}, ${lit(p.chat_message)})`),
+      insert(quoteCqlIdent(WEIRD), 1, people[10]!),
+    ]);
+  });
+
+  after(async () => {
+    await cql(OPEN, [`DROP KEYSPACE IF EXISTS ${KS}`]);
+    await waitSchemaAgreement();
+  });
+
+  it('identifier quoting: quotes doubled, a case-sensitive name reached through its quoted form', async () => {
+    assert.equal(cqlSampleRowsQuery(KS, 'x"; DROP TABLE y; --', 5).cql, 'SELECT * FROM "lockdown_people"."x""; DROP TABLE y; --" LIMIT 5');
+    assert.equal(cqlSampleRowsQuery(KS, WEIRD, 5).cql, 'SELECT * FROM "lockdown_people"."VipCustomers" LIMIT 5');
+    assert.throws(() => quoteCqlIdent('a\0b'), /NUL/);
+    const [reply] = await cql(OPEN, [cqlSampleRowsQuery(KS, WEIRD, 5).cql]);
+    assert.equal(rows(reply!).length, 1);
+  });
+
+  for (const withSample of [true, false]) {
+    it(withSample ? 'with ctx.sample: categories with the seeded counts, no clear value, allow-listed frames' : 'without ctx.sample: no sampling query on the wire, no sample', async () => {
+      const proxy = await recordingProxy(OPEN, PORT);
+      const ctx = probeCtx({ authorized: true, ...(withSample ? { sample: SAMPLE } : {}) });
+      let r: ProbeResult;
+      try {
+        r = await cassandraProbe.probe({ host: '127.0.0.1', port: proxy.port }, ctx);
+      } finally {
+        await proxy.close();
+      }
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.deepEqual(r.errors, []);
+      const frames = decodeRequests(proxy.clientBytes());
+      const sampling = frames.filter((f) => f.opcode === 0x07 && /^SELECT \* FROM "/.test(new BodyReader(f.body).longString()));
+      const constant = frames.filter((f) => !sampling.includes(f));
+      assert.deepEqual(allowListNames(constant, ctx.clientName), r.commands.filter((c) => c !== 'QUERY:sample_rows'));
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+      assert.deepEqual(r.inventory?.namespaces.filter((n) => n.path[0] === KS).map((n) => n.path.join('/')).sort(), [KS, `${KS}/chats`, `${KS}/customers`, `${KS}/${WEIRD}`].sort());
+      if (!withSample) {
+        assert.deepEqual(sampling, []);
+        assert.equal(r.sample, undefined);
+        return;
+      }
+      const texts = sampling.map((f) => {
+        const b = new BodyReader(f.body);
+        const t = b.longString();
+        assert.equal(b.short(), 0x0001, 'consistency ONE');
+        assert.equal(b.byte(), 0x04, 'only the Page_size flag');
+        assert.equal(b.int(), 50);
+        return t;
+      });
+      for (const t of ['customers', 'chats', WEIRD]) assert.ok(texts.includes(cqlSampleRowsQuery(KS, t, 50).cql), t);
+      for (const t of texts) assert.match(t, /^SELECT \* FROM "(?:[^"]|"")+"\."(?:[^"]|"")+" LIMIT 50$/);
+      const cats = r.sample?.categories as Record<string, { fields: { path: string; count: number }[] }>;
+      const mine = (c: string): number => (cats[c]?.fields ?? []).filter((f) => f.path.startsWith(`${KS}.`)).reduce((sum, f) => sum + f.count, 0);
+      assert.deepEqual(
+        Object.fromEntries(['national_id', 'phone', 'email', 'location', 'photo', 'communication'].map((c) => [c, mine(c)])),
+        { national_id: 7, phone: 7, email: 7, location: 7, photo: 7, communication: 11 },
+      );
+    });
+  }
 });

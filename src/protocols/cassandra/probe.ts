@@ -29,11 +29,14 @@
  *   keyspaces only), `userTableCount`, `systemTableCount`, `keyspacesTruncated`/`tablesTruncated` (the one
  *   page the probe reads did not hold them all), `peersSource`, `warnings` (server warnings on our queries).
  *   No row counts (see queries.ts: a COUNT is a full scan).
+ * - `inventory`: every keyspace (kind `keyspace`) and the tables of non-system keyspaces (path [keyspace, table],
+ *   kind `table`), names only: no counts, no sizes (see queries.ts); `truncated` when a listing did not fit one page.
+ * - `sample`: with `ctx.sample` only, the redacted first rows of user tables (sample.ts); `metadata.sampling`.
  * - `peers`: system.peers_v2 (`native_address`:`native_port`) or, when that table does not exist (before 4.0),
  *   system.peers (`rpc_address`, no port); role `peer`.
  */
 import { ProtocolError } from '../../core/errors.js';
-import { AuthVerdict, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type InventoryEntry, type Probe, type ProbeResult } from '../../core/types.js';
 import { VERSION } from '../../core/version.js';
 import { runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { type Session } from '../../net/session.js';
@@ -52,12 +55,14 @@ import {
 } from './codec.js';
 import {
   type CqlQuery,
+  type KeyspaceInfo,
   parseKeyspaces,
   parseLocal,
   parseTables,
   peersFromRows,
   QUERIES,
 } from './queries.js';
+import { CASSANDRA_SAMPLE_COMMANDS, sampleCassandra } from './sample.js';
 
 /** The allow-list: the handshake messages and one name per constant query. */
 export const CASSANDRA_COMMANDS = {
@@ -76,7 +81,8 @@ export const cassandraProbe: Probe = {
   defaultPorts: [9042],
   transport: 'tcp',
   description: 'Apache Cassandra and CQL-compatible servers (ScyllaDB, DSE): CQL STARTUP without credentials, then schema',
-  allowedCommands: [...Object.values(CASSANDRA_COMMANDS), ...Object.values(QUERIES).map((q) => q.command)],
+  // The sampling query goes out only with `ctx.sample` (sample.ts).
+  allowedCommands: [...Object.values(CASSANDRA_COMMANDS), ...Object.values(QUERIES).map((q) => q.command), ...Object.values(CASSANDRA_SAMPLE_COMMANDS)],
   probe: (target, ctx): Promise<ProbeResult> => runProbe(cassandraProbe, target, ctx, probeCassandra),
 };
 
@@ -216,6 +222,8 @@ async function readSchema(run: ProbeRun, conv: Conversation): Promise<void> {
     if (tables.rows.hasMorePages) meta.tablesTruncated = true;
   }
 
+  if (Array.isArray(meta.keyspaces)) result.inventory = inventoryOf(meta.keyspaces as KeyspaceInfo[], meta.tables as Record<string, string[]> | undefined, meta.keyspacesTruncated === true || meta.tablesTruncated === true);
+
   let peersQuery: CqlQuery = QUERIES.peersV2;
   let peersTable: 'system.peers_v2' | 'system.peers' = 'system.peers_v2';
   let peers = await query(run, conv, peersQuery);
@@ -235,6 +243,19 @@ async function readSchema(run: ProbeRun, conv: Conversation): Promise<void> {
   if (result.version !== undefined) evidence.push(`release_version=${result.version}`);
   if (Array.isArray(meta.userKeyspaces)) evidence.push(`user keyspaces: ${(meta.userKeyspaces as string[]).join(', ') || '(none)'}`);
   run.setEvidence(evidence.join('; '));
+
+  const userTables = meta.tables as Record<string, string[]> | undefined;
+  if (run.ctx.sample && userTables) await sampleCassandra(run, conv.session, userTables, (q) => query(run, conv, q));
+}
+
+/** Keyspaces and (user) tables as the normalised inventory: names only. */
+export function inventoryOf(keyspaces: readonly KeyspaceInfo[], tables: Readonly<Record<string, string[]>> | undefined, truncated: boolean): Inventory {
+  const namespaces: InventoryEntry[] = [];
+  for (const ks of keyspaces) {
+    namespaces.push({ path: [ks.name], kind: 'keyspace' });
+    for (const t of tables?.[ks.name] ?? []) namespaces.push({ path: [ks.name, t], kind: 'table' });
+  }
+  return truncated ? { namespaces, truncated } : { namespaces };
 }
 
 interface QueryOutcome {

@@ -61,6 +61,18 @@ describe('couchdb probe against replayed CouchDB 3 replies (documented, not a ru
       { name: 'receipts', docCount: 6146, docDelCount: 64637, sizes: { file: 137433211, external: 66982448, active: 65031503 }, cluster: { q: 8, n: 3, w: 2, r: 2 } },
     ]);
     assert.equal(r.metadata.inspectedDocCount, 52224 + 11 + 6146);
+    // Inventory: CouchDB 2+/3 sizes.file as bytes.
+    assert.deepEqual(r.inventory, {
+      records: 52224 + 11 + 6146,
+      bytes: 1178613587 + 3872387 + 137433211,
+      namespaces: [
+        { path: ['_replicator'], kind: 'database' },
+        { path: ['_users'], kind: 'database' },
+        { path: ['animals'], kind: 'database', records: 52224, bytes: 1178613587 },
+        { path: ['plants'], kind: 'database', records: 11, bytes: 3872387 },
+        { path: ['receipts'], kind: 'database', records: 6146, bytes: 137433211 },
+      ],
+    });
     assert.equal(r.metadata.upStatus, 'ok');
     assert.deepEqual(
       r.peers,

@@ -15,6 +15,7 @@ import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer, servers } from '../../../test/helpers/servers.js';
 import { fixtureReply, replayServer } from '../../../test/fixtures/couchdb/replay-server.js';
 import { ALL_DBS_QUERY, COUCHDB_COMMANDS, couchdbProbe } from './probe.js';
+import { clearValues, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 
 // Same defaults as test/servers/couchdb.sh (not yet in servers.env).
 const setting = (key: string, fallback: string): string => process.env[key] ?? servers[key] ?? fallback;
@@ -106,6 +107,7 @@ function decodeRequests(bytes: Buffer): { line: string; headers: Record<string, 
 /** The allow-list name of a request path the probe sent. */
 function commandOf(method: string, path: string): string {
   const p = path.split('?')[0] ?? '';
+  if (/^\/[^/]+\/_all_docs$/.test(p)) return `${method} /{db}/_all_docs`;
   return ['/', '/_all_dbs', '/_membership', '/_up'].includes(p) ? `${method} ${p}` : `${method} /{db}`;
 }
 
@@ -170,6 +172,11 @@ describe('couchdb probe on real PouchDB Server', () => {
     );
     assert.equal(r.metadata.inspectedDocCount, 42);
     assert.equal(r.metadata.refusedDatabases, undefined);
+    // The normalised inventory: every database listed, document counts where inspected, their sum on top.
+    assert.deepEqual(r.inventory, {
+      records: 42,
+      namespaces: openList.map((name) => ({ path: [name], kind: 'database', ...(seeded[name] !== undefined ? { records: seeded[name] } : {}) })),
+    });
     // express-pouchdb's constant placeholder node: reported in metadata, not as a peer.
     assert.deepEqual(r.metadata.clusterNodes, ['node1@127.0.0.1']);
     assert.deepEqual(r.peers, []);
@@ -397,4 +404,67 @@ describe('couchdb probe against hostile and absent peers', () => {
     assert.equal(r.status, 'connection-refused');
     assert.equal(r.auth, undefined);
   });
+});
+
+describe('couchdb value sampling (ctx.sample, inside the authorized scope) on real PouchDB Server', () => {
+  const people = syntheticPeople(10, 61);
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 10 };
+
+  before(async () => {
+    await requireServer(OPEN, PORT, 'couchdb-open');
+    await seed(OPEN, {});
+    await ok(OPEN, 'PUT', '/people');
+    await ok(OPEN, 'POST', '/people/_bulk_docs', {
+      docs: [
+        ...people.slice(0, 6).map((p, i) => ({ _id: `person-${i}`, ...p })),
+        { _id: '_design/app', views: { by_name: { map: 'function (doc) { emit(doc.name, null); }' } } },
+      ],
+    });
+    await ok(OPEN, 'PUT', '/chat_log');
+    await ok(OPEN, 'POST', '/chat_log/_bulk_docs', { docs: people.slice(6, 10).map((p, i) => ({ _id: `msg-${i}`, chat_message: p.chat_message })) });
+  });
+
+  after(async () => seed(OPEN, {}));
+
+  for (const withSample of [true, false]) {
+    it(withSample ? 'with ctx.sample: categories with the seeded counts, no clear value, GETs only' : 'without ctx.sample: no _all_docs on the wire or in the server log, no sample', async () => {
+      const logStart = await settledLogSize('couchdb-open');
+      const proxy = await recordingProxy(OPEN, PORT);
+      let r: ProbeResult;
+      try {
+        r = await couchdbProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, ...(withSample ? { sample: SAMPLE } : {}) }));
+      } finally {
+        await proxy.close();
+      }
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.deepEqual(r.errors, []);
+      const commands = decodeRequests(proxy.clientBytes()).map(({ line }) => {
+        const m = /^(\S+) (\S+) HTTP\/1\.1$/.exec(line);
+        assert.ok(m && m[1] === 'GET', line);
+        return commandOf(m[1]!, m[2]!);
+      });
+      assert.deepEqual(commands, r.commands);
+      for (const c of commands) assert.ok(couchdbProbe.allowedCommands.includes(c), c);
+      const logged = await loggedRequests('couchdb-open', logStart, r.commands.length);
+      const docsRequests = logged.filter((l) => l.includes('/_all_docs'));
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+      assert.deepEqual(r.inventory?.namespaces.filter((n) => !n.path[0]!.startsWith('_')), [
+        { path: ['people'], kind: 'database', records: 7 },
+        { path: ['chat_log'], kind: 'database', records: 4 },
+      ]);
+      if (!withSample) {
+        assert.equal(r.sample, undefined);
+        assert.deepEqual(docsRequests, []);
+        return;
+      }
+      assert.deepEqual(docsRequests.sort(), ['GET /chat_log/_all_docs?limit=50&include_docs=true', 'GET /people/_all_docs?limit=50&include_docs=true']);
+      const cats = r.sample?.categories as Record<string, { count: number }>;
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(cats).map(([c, v]) => [c, v.count])),
+        { national_id: 6, phone: 6, email: 6, location: 6, photo: 6, communication: 10 },
+      );
+      assert.equal(r.sample?.documents, 10, 'the design document is not a record');
+    });
+  }
 });

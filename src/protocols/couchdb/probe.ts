@@ -1,8 +1,8 @@
 /**
  * CouchDB probe over HTTP: `GET /` (is it CouchDB, which product and version), `GET /_all_dbs` (the verdict),
  * then, only when the list was readable, `GET /{db}` for at most `COUCHDB_LIMITS.inspectedDbs` databases
- * named in that list and `GET /_membership`; `GET /_up` last. Only GETs, only these five command names
- * (see `COUCHDB_COMMANDS`); never `_all_docs`/`_find` (reading documents is sampling, a later stage).
+ * named in that list and `GET /_membership`; `GET /_up` last. Only GETs, only the names in `COUCHDB_COMMANDS`;
+ * `GET /{db}/_all_docs` (bounded, `include_docs`) only when `ctx.sample` is set (sample.ts), never `_find`.
  *
  * Why `_all_dbs` decides: it is the first thing an attacker lists, and CouchDB guards it exactly like the
  * data — open in an "admin party" (no admin configured) and on CouchDB 1.x/2.x, refused to non-admins by
@@ -27,12 +27,16 @@
  *   rule, never requested); `databaseInfo` (per inspected db: counts and sizes, or the refusal),
  *   `inspectedDocCount`, `refusedDatabases`; `clusterNodes`/`allNodes` and `membershipRefused` from
  *   `_membership`; `upStatus` from `_up` (`ok`, `maintenance_mode`, `nolb`).
+ * - `inventory`: every database name kept from `_all_dbs` (kind `database`), with records = doc_count and bytes =
+ *   sizes.file (CouchDB 2+) or disk_size (1.x, PouchDB Server) for the inspected ones; totals over the inspected
+ *   databases; `truncated` when more databases exist than were inspected (totals are then lower bounds).
+ * - `sample`: with `ctx.sample` only, the redacted sample of the largest inspected databases; `metadata.sampling`.
  * - `peers`: every node named by `_membership` (`cluster_nodes`, then `all_nodes` not already named), role
  *   `member`, host = the part after `@` of the Erlang node name (CouchDB node names carry no port); none for
  *   PouchDB Server, whose `_membership` is a constant placeholder.
  */
 import { ProtocolError } from '../../core/errors.js';
-import { AuthVerdict, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type InventoryEntry, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
 import {
@@ -48,8 +52,10 @@ import {
   parseServerHeader,
   parseUpStatus,
   parseWelcome,
+  type CouchDbInfo,
   type CouchWelcome,
 } from './codec.js';
+import { COUCHDB_SAMPLE_COMMANDS, sampleCouchdb } from './sample.js';
 
 /** The allow-list. `GET /{db}` is one fixed name for the templated path; the name comes from the server's own list. */
 export const COUCHDB_COMMANDS = {
@@ -58,6 +64,8 @@ export const COUCHDB_COMMANDS = {
   dbInfo: 'GET /{db}',
   membership: 'GET /_membership',
   up: 'GET /_up',
+  /** Sampling only (`ctx.sample`): templated path, the name from the server's own list (sample.ts). */
+  ...COUCHDB_SAMPLE_COMMANDS,
 } as const;
 
 /** The query `_all_dbs` is asked with: one more than we keep counting, so a longer list reads as "at least". */
@@ -93,8 +101,10 @@ async function probeCouchdb(run: ProbeRun): Promise<void> {
   if (list.status === 200) {
     const names = parseAllDbs(parseJson(list.body, 'GET /_all_dbs reply'));
     recordOpen(run, names);
-    await inspectDatabases(run, names);
+    const infos = await inspectDatabases(run, names);
+    run.result.inventory = inventoryOf(names, infos);
     await readMembership(run);
+    if (run.ctx.sample) await sampleCouchdb(run, infos);
   } else if (REFUSED.has(list.status)) {
     run.result.auth = AuthVerdict.authRequired;
     run.setEvidence(replyEvidence('GET /_all_dbs', list));
@@ -161,9 +171,10 @@ function recordOpen(run: ProbeRun, names: string[]): void {
  * databases and anything odd are skipped). A refusal or a malformed body is recorded for that database;
  * the probe goes on with the next.
  */
-async function inspectDatabases(run: ProbeRun, names: string[]): Promise<void> {
+async function inspectDatabases(run: ProbeRun, names: string[]): Promise<Map<string, CouchDbInfo>> {
+  const read = new Map<string, CouchDbInfo>();
   const picked = names.filter(isInspectableDbName).slice(0, COUCHDB_LIMITS.inspectedDbs);
-  if (picked.length === 0) return;
+  if (picked.length === 0) return read;
   const infos: Record<string, unknown>[] = [];
   const refused: string[] = [];
   let docs = 0;
@@ -174,6 +185,7 @@ async function inspectDatabases(run: ProbeRun, names: string[]): Promise<void> {
       try {
         const info = parseDbInfo(parseJson(res.body, `GET /${name} reply`));
         infos.push({ ...info, name });
+        read.set(name, info);
         docs += info.docCount ?? 0;
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
@@ -187,6 +199,34 @@ async function inspectDatabases(run: ProbeRun, names: string[]): Promise<void> {
   }
   run.result.metadata.inspectedDocCount = docs;
   if (refused.length > 0) run.result.metadata.refusedDatabases = refused;
+  return read;
+}
+
+/** The database list as the normalised inventory: names, and counts/sizes where a database was inspected. */
+export function inventoryOf(names: readonly string[], infos: ReadonlyMap<string, CouchDbInfo>): Inventory {
+  const namespaces: InventoryEntry[] = [];
+  let records: number | undefined;
+  let bytes: number | undefined;
+  for (const name of names.slice(0, COUCHDB_LIMITS.keptDbNames)) {
+    const entry: InventoryEntry = { path: [name], kind: 'database' };
+    const info = infos.get(name);
+    if (info?.docCount !== undefined) {
+      entry.records = info.docCount;
+      records = (records ?? 0) + info.docCount;
+    }
+    const size = info?.sizes?.file ?? info?.diskSize;
+    if (size !== undefined) {
+      entry.bytes = size;
+      bytes = (bytes ?? 0) + size;
+    }
+    namespaces.push(entry);
+  }
+  const inventory: Inventory = { namespaces };
+  if (records !== undefined) inventory.records = records;
+  if (bytes !== undefined) inventory.bytes = bytes;
+  // Databases listed but not inspected (or not kept) leave the totals as lower bounds.
+  if (names.some((n) => !infos.has(n) && !n.startsWith('_'))) inventory.truncated = true;
+  return inventory;
 }
 
 /** `_membership` names the cluster's nodes: peers. CouchDB 1.x has no such endpoint (404); 3.x may keep it admin-only. */

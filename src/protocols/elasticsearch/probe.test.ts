@@ -16,7 +16,10 @@ import { httpCommandName } from '../../net/http.js';
 import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
+import { assessCompromise } from '../../assess/index.js';
+import { clearValues, RANSOM_NOTE, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 import { ES_COMMANDS, ES_PATHS, elasticsearchProbe } from './probe.js';
+import { isSampleableIndexName, searchPath } from './sample.js';
 
 /** servers.env values, with the defaults of test/servers/elasticsearch.sh and opensearch.sh until they are listed there. */
 const envOr = (key: string, fallback: string): string => process.env[key] ?? servers[key] ?? fallback;
@@ -181,6 +184,15 @@ describe('elasticsearch probe on real Elasticsearch 8.8.2', () => {
     }
     assert.equal(r.metadata.totalBytes, indices.reduce((s, i) => s + i.bytes, 0));
     assert.equal(r.metadata.indicesTruncated, false);
+    // The normalised inventory says the same: one index entry each, docs as records, store size as bytes.
+    assert.deepEqual(
+      r.inventory?.namespaces.map((n) => [n.path, n.kind, n.records, n.bytes]).sort(),
+      indices.map((i) => [[i.name], 'index', i.docs, i.bytes]).sort(),
+    );
+    assert.equal(r.inventory?.records, SEED.customers + SEED.orders);
+    assert.equal(r.inventory?.bytes, r.metadata.totalBytes);
+    assert.equal(r.inventory?.truncated, undefined);
+    assert.equal(r.sample, undefined, 'no ctx.sample, no sample');
     assert.deepEqual(r.metadata.health, {
       clusterName: 'lockdown-es-open',
       status: 'green',
@@ -393,11 +405,18 @@ describe('elasticsearch probe on real OpenSearch 2.19.4', () => {
 });
 
 describe('elasticsearch probe: the allow-list itself', () => {
-  it('names each request path by its own command, GET only, never _search', () => {
+  it('names each request path by its own command, GET only; _search only as the sampling template', () => {
     for (const [key, p] of Object.entries(ES_PATHS)) {
       assert.equal(httpCommandName('GET', p), ES_COMMANDS[key as keyof typeof ES_COMMANDS]);
     }
-    assert.deepEqual([...elasticsearchProbe.allowedCommands].sort(), ['GET /', 'GET /_cat/indices', 'GET /_cluster/health', 'GET /_nodes', 'GET /api/status']);
+    assert.deepEqual([...elasticsearchProbe.allowedCommands].sort(), [
+      'GET /',
+      'GET /_cat/indices',
+      'GET /_cluster/health',
+      'GET /_nodes',
+      'GET /api/status',
+      'GET /{index}/_search',
+    ]);
     assert.equal(elasticsearchProbe.transport, 'http');
     assert.deepEqual(elasticsearchProbe.defaultPorts, [9200]);
   });
@@ -433,6 +452,16 @@ async function kibanaReplay(scenario: string): Promise<{ port: number; requested
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+describe('elasticsearch sampling: which index names may go into a _search path', () => {
+  it('only one concrete index: no wildcard, list, remote cluster, system index, path or upper case', () => {
+    for (const ok of ['people', 'logs-2024.11.25', 'read_me', 'hqkxbm8ej2-meow', '客户']) assert.ok(isSampleableIndexName(ok), ok);
+    for (const bad of ['*', 'peo*', 'a,b', 'remote:people', '_all', '.security', '-x', '+x', 'People', '../x', 'a/b', 'a b', 'a?b', 'a#b', '', 'x'.repeat(256)]) {
+      assert.ok(!isSampleableIndexName(bad), bad);
+    }
+    assert.equal(searchPath('客户', 5), '/%E5%AE%A2%E6%88%B7/_search?size=5&filter_path=hits.hits._source');
+  });
+});
 
 describe('elasticsearch probe: Kibana in front (documented replies; Kibana cannot run here)', () => {
   const cases = [
@@ -602,5 +631,128 @@ describe('elasticsearch probe against hostile and absent peers', () => {
     assert.equal(r.status, 'connection-refused');
     assert.equal(r.auth, undefined);
     assert.ok(r.commands.length <= 1);
+  });
+});
+
+describe('elasticsearch value sampling (ctx.sample, inside the authorized scope) on real Elasticsearch 8.8.2', () => {
+  const base = `http://${ES_OPEN}:${ES_PORT}`;
+  const people = syntheticPeople(10, 31);
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 10 };
+  const MEOW = 'hqkxbm8ej2-meow';
+  const INDICES = ['people', 'chat-logs', 'read_me', 'app-logs', MEOW];
+  const SEARCH = /^\/([^/?]+)\/_search\?size=(\d+)&filter_path=hits\.hits\._source$/;
+
+  async function bulk(index: string, docs: object[]): Promise<void> {
+    const lines = docs.flatMap((d) => [JSON.stringify({ index: { _index: index } }), JSON.stringify(d)]);
+    const res = await call(base, 'POST', '/_bulk?refresh=true', lines.join('\n') + '\n', 'application/x-ndjson');
+    assert.equal(res.status, 200, res.text);
+    assert.equal((JSON.parse(res.text) as { errors: boolean }).errors, false, res.text);
+  }
+
+  before(async () => {
+    await requireServer(ES_OPEN, ES_PORT, 'es-open (bash test/servers/elasticsearch.sh start)');
+    for (const index of [...Object.keys(SEED), ...INDICES]) await call(base, 'DELETE', `/${index}`);
+    const settings = JSON.stringify({ settings: { number_of_shards: 1, number_of_replicas: 0 } });
+    for (const index of INDICES) assert.equal((await call(base, 'PUT', `/${index}`, settings)).status, 200, index);
+    // Six people, four chat messages, 60 log lines without personal data, and the layout of a "meow"/ransom
+    // attack: an emptied index renamed to <random>-meow and a read_me index holding the note.
+    await bulk('people', people.slice(0, 6));
+    await bulk('chat-logs', people.slice(6, 10).map((p) => ({ room: 'r1', chat_message: p.chat_message })));
+    await bulk('app-logs', Array.from({ length: 60 }, (_, n) => ({ level: 'info', n })));
+    await bulk('read_me', [{ note: RANSOM_NOTE.text }]);
+  });
+
+  after(async () => {
+    for (const index of INDICES) await call(base, 'DELETE', `/${index}`);
+  });
+
+  it('with ctx.sample: every category with the seeded counts, no clear value in the result, only allow-listed GETs', async () => {
+    const proxy = await recordingProxy(ES_OPEN, ES_PORT);
+    let r: ProbeResult;
+    try {
+      r = await elasticsearchProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: SAMPLE }));
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.deepEqual(r.errors, []);
+    const cats = r.sample?.categories as Record<string, { count: number; fields: { path: string; count: number }[] }>;
+    assert.ok(cats, 'a sample was taken');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(cats).map(([c, v]) => [c, v.count])),
+      { national_id: 6, phone: 6, email: 7, location: 6, photo: 6, communication: 10 },
+    );
+    assert.equal(r.sample?.documents, 6 + 4 + 1 + 50, 'app-logs capped at perCollection; the empty meow index not read');
+    assert.deepEqual(cats.location!.fields, [{ path: 'people.location', count: 6 }]);
+    const text = JSON.stringify(r);
+    for (const v of [...clearValues(people), RANSOM_NOTE.bitcoin, 'recover.synthetic@example.org']) {
+      assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+    }
+
+    // Inventory: every index with its document count; the ransom layout is in the names.
+    const byName = new Map(r.inventory!.namespaces.map((n) => [n.path[0], n]));
+    assert.deepEqual(
+      INDICES.map((i) => [i, byName.get(i)?.kind, byName.get(i)?.records]),
+      [
+        ['people', 'index', 6],
+        ['chat-logs', 'index', 4],
+        ['read_me', 'index', 1],
+        ['app-logs', 'index', 60],
+        [MEOW, 'index', 0],
+      ],
+    );
+    assert.equal(r.inventory!.records, 71);
+    const compromise = assessCompromise({ product: 'elasticsearch', namespaces: r.inventory!.namespaces.map((n) => ({ path: n.path, kind: 'index', ...(n.records !== undefined ? { count: n.records } : {}) })) });
+    assert.equal(compromise.compromised, true);
+
+    // On the wire: GETs without a body; the _search ones only on the seeded (listed) indices, size = perCollection.
+    const requests = decodeRequests(proxy.clientBytes());
+    const names = requests.map((q) => {
+      assert.equal(q.method, 'GET');
+      const m = SEARCH.exec(q.target);
+      if (!m) {
+        assert.ok(ALLOWED_TARGETS.has(q.target), q.target);
+        return httpCommandName('GET', q.target);
+      }
+      assert.equal(m[2], '50');
+      return 'GET /{index}/_search';
+    });
+    assert.deepEqual(names, r.commands);
+    const searched = requests.map((q) => SEARCH.exec(q.target)?.[1]).filter((x): x is string => x !== undefined).map(decodeURIComponent);
+    assert.deepEqual(searched.sort(), ['app-logs', 'chat-logs', 'people', 'read_me']);
+    for (const c of r.commands) assert.ok(elasticsearchProbe.allowedCommands.includes(c), c);
+  });
+
+  it('without ctx.sample: no _search on the wire, no sample, the same inventory', async () => {
+    const proxy = await recordingProxy(ES_OPEN, ES_PORT);
+    try {
+      const r = await elasticsearchProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true }));
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.equal(r.sample, undefined);
+      assert.equal(r.metadata.sampling, undefined);
+      const requests = decodeRequests(proxy.clientBytes());
+      assertAllowListed(r, requests); // never _search
+      assert.deepEqual(requests.map((q) => q.target), [ES_PATHS.root, ES_PATHS.catIndices, ES_PATHS.nodes, ES_PATHS.clusterHealth]);
+      const names = r.inventory!.namespaces.map((n) => n.path[0]);
+      for (const i of INDICES) assert.ok(names.includes(i), i);
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('bounds: maxCollections indices (largest first), perCollection documents each', async () => {
+    const r = await elasticsearchProbe.probe({ host: ES_OPEN, port: ES_PORT }, probeCtx({ authorized: true, sample: { perCollection: 3, maxBytes: 1_000_000, maxCollections: 2 } }));
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.commands.filter((c) => c === 'GET /{index}/_search').length, 2);
+    assert.ok((r.sample?.documents ?? 0) <= 6);
+  });
+
+  it('security on, ctx.sample given: refused at GET /, nothing sampled', async () => {
+    const r = await elasticsearchProbe.probe({ host: ES_AUTH, port: ES_PORT }, probeCtx({ authorized: true, sample: SAMPLE }));
+    assert.equal(r.auth, 'auth_required');
+    assert.equal(r.sample, undefined);
+    assert.deepEqual(r.commands, [ES_COMMANDS.root]);
   });
 });

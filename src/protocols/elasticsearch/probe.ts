@@ -1,7 +1,7 @@
 /**
  * Elasticsearch / OpenSearch probe over HTTP (one module for both; Kibana and OpenSearch Dashboards in front of
- * them are recognised too). Only GET requests on the allow-list go out (see `ES_COMMANDS`): never a write, never
- * `_search`.
+ * them are recognised too). Only GET requests on the allow-list go out (see `ES_COMMANDS`): never a write, and
+ * `_search` only when `ctx.sample` is set (inside `scope.authorized`; sample.ts).
  *
  * The conversation:
  * 1. `GET /` in plain HTTP. When the port speaks only TLS (the server closes the connection, or answers bytes
@@ -36,13 +36,18 @@
  * - `metadata` on a refusal: `httpStatus`, `wwwAuthenticate`, `errorType`, `errorReason`; `rootAnonymous` when
  *   `GET /` had answered anonymously before `GET /_cat/indices` was refused.
  * - `metadata.kibana` (Kibana): `name`, `uuid`, `overall` from `/api/status`, `redacted` when only the level came.
+ * - `inventory`: every index kept from `GET /_cat/indices` (kind `index`, records = docs.count, bytes = store size),
+ *   totals records = totalDocs, bytes = totalBytes over every index listed; `truncated` when more were listed
+ *   than kept.
+ * - `sample`: with `ctx.sample` only, the redacted sample of the largest indices (`GET /{index}/_search`, see
+ *   sample.ts); `metadata.sampling` its counts.
  * - `peers`: every node of `GET /_nodes`: its `http.publish_address` (role `member`) and its `transport_address`
  *   (role `transport`), the probed node included — a publish address is often an internal address the
  *   scanner could not see otherwise.
  */
 import { STATUS_CODES } from 'node:http';
 import { ErrorCode, LockdownError, ProtocolError, errorMessage } from '../../core/errors.js';
-import { AuthVerdict, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { statusFromError } from '../../net/status.js';
@@ -64,6 +69,7 @@ import {
   type NodeInfo,
   type RootInfo,
 } from './codec.js';
+import { ES_SAMPLE_COMMANDS, sampleElasticsearch } from './sample.js';
 
 /** The allow-list: every request this module may send (method and path, query string not included). */
 export const ES_COMMANDS = {
@@ -72,8 +78,10 @@ export const ES_COMMANDS = {
   nodes: 'GET /_nodes',
   clusterHealth: 'GET /_cluster/health',
   kibanaStatus: 'GET /api/status',
+  /** Sampling only (`ctx.sample`): a templated path, the index name from the server's own listing. */
+  ...ES_SAMPLE_COMMANDS,
 } as const;
-type EsRequest = keyof typeof ES_COMMANDS;
+type EsRequest = Exclude<keyof typeof ES_COMMANDS, keyof typeof ES_SAMPLE_COMMANDS>;
 
 /** The exact request paths; `httpCommandName('GET', path)` of each is its allow-list name. */
 export const ES_PATHS: Readonly<Record<EsRequest, string>> = {
@@ -134,10 +142,11 @@ async function probeElasticsearch(run: ProbeRun): Promise<void> {
   run.setEvidence(describeReply(ES_COMMANDS.root, root));
   const info = parseRootInfo(root.body);
   recordRoot(run, info);
-  await readIndices(run, tls, info);
+  const cat = await readIndices(run, tls, info);
   // Node and health info answer to the `monitor` privilege alone, so they are read even when indices were refused.
   await readNodes(run, tls);
   await readHealth(run, tls);
+  if (run.ctx.sample && cat !== undefined && run.result.auth === AuthVerdict.open) await sampleElasticsearch(run, tls, cat.indices);
 }
 
 function get(run: ProbeRun, request: EsRequest, tls: boolean): Promise<HttpResponse> {
@@ -223,20 +232,21 @@ function parsed<T>(run: ProbeRun, what: string, parse: () => T): T | undefined {
 }
 
 /** `GET /_cat/indices`: the index list, or a refusal that turns the verdict into `auth_required`. */
-async function readIndices(run: ProbeRun, tls: boolean, info: RootInfo): Promise<void> {
+async function readIndices(run: ProbeRun, tls: boolean, info: RootInfo): Promise<CatIndices | undefined> {
   const res = await get(run, 'catIndices', tls);
   if (res.status === 401 || res.status === 403) {
     // The cluster answers GET / anonymously (an anonymous role) but guards its indices.
     recordRefusal(run, ES_COMMANDS.catIndices, res, `GET / answered without credentials (${info.clusterName ?? 'cluster'} ${info.version}), but `);
     run.result.metadata.rootAnonymous = true;
-    return;
+    return undefined;
   }
   if (res.status !== 200) {
     run.result.errors.push(`GET /_cat/indices answered HTTP ${res.status}: ${describeError(parseErrorBody(res.body))}`);
-    return;
+    return undefined;
   }
   const cat = parsed(run, 'GET /_cat/indices', () => parseCatIndices(res.body));
-  if (cat === undefined) return;
+  if (cat === undefined) return undefined;
+  run.result.inventory = inventoryOf(cat);
   Object.assign(run.result.metadata, {
     indices: cat.indices,
     indexCount: cat.count,
@@ -245,6 +255,23 @@ async function readIndices(run: ProbeRun, tls: boolean, info: RootInfo): Promise
     indicesTruncated: cat.truncated,
   });
   run.setEvidence(`${rootEvidence(info)}\n${indicesEvidence(cat)}`);
+  return cat;
+}
+
+/** The index listing as the normalised inventory. */
+export function inventoryOf(cat: CatIndices): Inventory {
+  const inventory: Inventory = {
+    records: cat.totalDocs,
+    bytes: cat.totalBytes,
+    namespaces: cat.indices.map((i) => ({
+      path: [i.name],
+      kind: 'index' as const,
+      ...(i.docs !== null ? { records: i.docs } : {}),
+      ...(i.bytes !== null ? { bytes: i.bytes } : {}),
+    })),
+  };
+  if (cat.truncated) inventory.truncated = true;
+  return inventory;
 }
 
 function indicesEvidence(cat: CatIndices): string {

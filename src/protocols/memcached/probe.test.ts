@@ -212,6 +212,10 @@ describe('memcached probe on real servers', () => {
     assert.equal(r.metadata.currItems, statNum(afterStats, 'curr_items'));
     assert.equal(r.metadata.totalItems, statNum(beforeStats, 'total_items') + N);
     assert.equal(r.metadata.bytes, statNum(afterStats, 'bytes'));
+    // The normalised inventory: the cache as one namespace, items and bytes as stats reports them.
+    const items = statNum(afterStats, 'curr_items');
+    const bytes = statNum(afterStats, 'bytes');
+    assert.deepEqual(r.inventory, { records: items, bytes, namespaces: [{ path: ['cache'], kind: 'bucket', records: items, bytes }] });
     assert.equal(r.metadata.limitMaxbytes, 16 * 1024 * 1024); // -m 16 in memcached.sh
     assert.equal(r.metadata.threads, 2); // -t 2 in memcached.sh
     assert.ok(Number.isInteger(r.metadata.currConnections) && (r.metadata.currConnections as number) >= 1);

@@ -19,12 +19,14 @@
  * Result fields and their sources:
  * - `version`: the `VERSION` line (or `STAT version`, or the binary version reply).
  * - `evidence`: the refusal line/status, or the `stats` lines that prove openness.
+ * - `inventory`: one entry, `['cache']` (kind `bucket`: memcached has one flat key space), records = `curr_items`,
+ *   bytes = `bytes` (memory held by items); the same totals on top. Keys are never listed.
  * - `metadata`: `stats` fields (curr_items, total_items, bytes, limit_maxbytes, curr_connections, uptime,
  *   threads) as numbers; `authMode` (`ascii` for -Y, `sasl` for -S); `textProtocol` false when only binary
  *   is spoken; `udp` (see `checkUdp`).
  */
 import { ConnectionClosedError, ProtocolError } from '../../core/errors.js';
-import { AuthVerdict, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type InventoryEntry, type Probe, type ProbeResult } from '../../core/types.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { type Session } from '../../net/session.js';
 import {
@@ -171,8 +173,18 @@ function recordOpen(run: ProbeRun, stats: readonly [string, string][]): void {
     const raw = byName.get(stat);
     if (raw !== undefined && /^[0-9]{1,16}$/.test(raw)) result.metadata[key] = Number(raw);
   }
+  result.inventory = inventoryOf(result.metadata.currItems, result.metadata.bytes);
   const shown = ['version', 'curr_items', 'total_items', 'bytes', 'curr_connections'].filter((s) => byName.has(s));
   run.setEvidence(['stats answered without credentials', ...shown.map((s) => `STAT ${s} ${byName.get(s)}`)].join('\n'));
+}
+
+/** `stats` as the normalised inventory: the cache as one namespace. */
+function inventoryOf(items: unknown, bytes: unknown): Inventory {
+  const entry: InventoryEntry = { path: ['cache'], kind: 'bucket' };
+  const inventory: Inventory = { namespaces: [entry] };
+  if (typeof items === 'number') entry.records = inventory.records = items;
+  if (typeof bytes === 'number') entry.bytes = inventory.bytes = bytes;
+  return inventory;
 }
 
 /**

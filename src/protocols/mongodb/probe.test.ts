@@ -19,6 +19,8 @@ import { type ProbeResult } from '../../core/types.js';
 import { garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
+import { assessCompromise } from '../../assess/index.js';
+import { clearValues, RANSOM_NOTE, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 import { decodeMessage, decodeHeader, type MongoMessage } from './codec.js';
 import { MONGODB_COMMANDS, MONGODB_LIMITS, mongodbProbe } from './probe.js';
 
@@ -347,6 +349,19 @@ describe('mongodb probe on real FerretDB servers', () => {
     assert.equal(r.metadata.databaseCount, 2);
     assert.equal(r.metadata.totalSize, listing.totalSize);
     assert.equal(r.metadata.documentCount, 68);
+    // The normalised inventory: databases with their sizes, collections with their counts.
+    assert.deepEqual(r.inventory, {
+      records: 68,
+      bytes: listing.totalSize,
+      namespaces: [
+        { path: ['lockdown_seed'], kind: 'database', bytes: size('lockdown_seed'), records: 65 },
+        { path: ['lockdown_seed', 'messages'], kind: 'collection', records: 40 },
+        { path: ['lockdown_seed', 'users'], kind: 'collection', records: 25 },
+        { path: ['lockdown_small'], kind: 'database', bytes: size('lockdown_small'), records: 3 },
+        { path: ['lockdown_small', 'notes'], kind: 'collection', records: 3 },
+      ],
+    });
+    assert.equal(r.sample, undefined, 'no ctx.sample, no sample');
     assert.match(
       r.evidence ?? '',
       /^listDatabases answered without credentials: ok: 1, 2 databases, totalSize \d+: lockdown_seed \(\d+ bytes\), lockdown_small/,
@@ -470,6 +485,10 @@ describe('mongodb probe on real FerretDB servers', () => {
     const counts = r.commands.filter((c) => c === 'count').length;
     assert.equal(listCollections, MONGODB_LIMITS.maxDatabases);
     assert.equal(counts, 50 + 9);
+    // The inventory says it is partial: one database not enumerated, one with more collections than listed.
+    assert.equal(r.inventory?.truncated, true);
+    assert.equal(r.inventory?.namespaces.filter((n) => n.kind === 'database').length, 11);
+    assert.equal(r.inventory?.namespaces.filter((n) => n.path[0] === 'lockdown_wide' && n.kind === 'collection').length, 50);
     assert.ok(counts <= MONGODB_LIMITS.maxDatabases * MONGODB_LIMITS.maxCollectionsPerDatabase);
     assert.equal(r.metadata.setName, RS_NAME);
     await seed(RS, {});
@@ -670,5 +689,110 @@ describe('mongodb probe against hostile and absent peers', () => {
     assert.equal(r.status, 'connection-refused');
     assert.equal(r.auth, undefined);
     assert.deepEqual(r.commands, []);
+  });
+});
+
+describe('mongodb value sampling (ctx.sample, inside the authorized scope) on real FerretDB', () => {
+  const people = syntheticPeople(10, 21);
+  const RANSOM_DB = 'READ__ME_TO_RECOVER_YOUR_DATA';
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 10 };
+
+  before(async () => {
+    await requireServer(OPEN, PORT, 'mongodb-open');
+    await seed(OPEN, {});
+    const c = await SeedClient.connect(OPEN, PORT);
+    try {
+      // shop.customers: six people; shop.chats: four messages; logs.events: 60 log lines (largest, no personal data);
+      // and the layout ransom gangs leave: a database named READ__ME_TO_RECOVER_YOUR_DATA with a README note.
+      await c.ok({ insert: 'customers', documents: people.slice(0, 6).map((p, i) => ({ _id: i + 1, ...p })), $db: 'shop' });
+      await c.ok({ insert: 'chats', documents: people.slice(6, 10).map((p, i) => ({ _id: i + 1, room: 'r1', chat_message: p.chat_message })), $db: 'shop' });
+      await c.ok({ insert: 'events', documents: Array.from({ length: 60 }, (_, i) => ({ _id: i + 1, level: 'info', n: i })), $db: 'logs' });
+      await c.ok({ insert: 'README', documents: [{ _id: 1, content: RANSOM_NOTE.text, BitCoin: RANSOM_NOTE.bitcoin }], $db: RANSOM_DB });
+    } finally {
+      c.close();
+    }
+  });
+
+  after(async () => seed(OPEN, {}));
+
+  it('with ctx.sample: every category with the seeded counts, no clear value in the result, allow-list held', async () => {
+    const proxy = await recordingProxy(OPEN, PORT);
+    let r: ProbeResult;
+    try {
+      r = await mongodbProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: SAMPLE }));
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.deepEqual(r.errors, []);
+    const cats = r.sample?.categories as Record<string, { count: number; fields: { path: string; count: number }[] }>;
+    assert.ok(cats, 'a sample was taken');
+    // Six customers (all six categories), four chat messages, and the note's contact e-mail.
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(cats).map(([c, v]) => [c, v.count])),
+      { national_id: 6, phone: 6, email: 7, location: 6, photo: 6, communication: 10 },
+    );
+    assert.equal(r.sample?.documents, 50 + 6 + 4 + 1, 'logs.events capped at perCollection');
+    assert.deepEqual(cats.national_id!.fields, [{ path: 'shop.customers.id_card', count: 6 }]);
+    const text = JSON.stringify(r);
+    for (const v of [...clearValues(people), RANSOM_NOTE.bitcoin, 'recover.synthetic@example.org']) {
+      assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+    }
+
+    // The ransom layout is visible from names alone, and the compromise rules see it.
+    const paths = r.inventory!.namespaces.map((n) => n.path.join('/'));
+    for (const p of [RANSOM_DB, `${RANSOM_DB}/README`, 'shop/customers', 'shop/chats', 'logs/events']) assert.ok(paths.includes(p), p);
+    const compromise = assessCompromise({ product: 'mongodb', namespaces: r.inventory!.namespaces.map((n) => ({ path: n.path, kind: n.kind === 'collection' ? 'collection' : 'database', ...(n.records !== undefined ? { count: n.records } : {}) })) });
+    assert.equal(compromise.compromised, true);
+
+    // On the wire: allow-listed commands only; each find bounded, single batch, never a getMore.
+    const messages = decodeClientStream(proxy.clientBytes());
+    const allowed = new Set(mongodbProbe.allowedCommands);
+    for (const m of messages) assert.ok(allowed.has(commandName(m)), commandName(m));
+    assert.deepEqual(messages.map(commandName), r.commands);
+    const finds = messages.filter((m): m is Extract<MongoMessage, { opCode: 2013 }> => m.opCode === 2013 && commandName(m) === 'find');
+    assert.deepEqual(finds.map((m) => `${String(m.body.$db)}.${String(m.body.find)}`), ['logs.events', 'shop.customers', 'shop.chats', `${RANSOM_DB}.README`]);
+    for (const f of finds) {
+      assert.deepEqual(f.body.filter, {});
+      assert.equal(f.body.limit, 50);
+      assert.equal(f.body.batchSize, 50);
+      assert.equal(f.body.singleBatch, true);
+    }
+    assert.ok(!r.commands.includes('getMore'));
+  });
+
+  it('without ctx.sample: no find on the wire, no sample, the same inventory', async () => {
+    const proxy = await recordingProxy(OPEN, PORT);
+    try {
+      const r = await mongodbProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true }));
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.equal(r.sample, undefined);
+      assert.equal(r.metadata.sampling, undefined);
+      assertAllowListed(r, proxy.clientBytes()); // asserts no `find` too
+      assert.ok(!decodeClientStream(proxy.clientBytes()).some((m) => commandName(m) === 'find'));
+      const paths = r.inventory!.namespaces.map((n) => n.path.join('/'));
+      for (const p of [RANSOM_DB, `${RANSOM_DB}/README`, 'shop/customers', 'shop/chats', 'logs/events']) assert.ok(paths.includes(p), p);
+      assert.equal(r.inventory!.records, 71);
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('bounds: maxCollections collections (largest first), perCollection documents each', async () => {
+    const r = await mongodbProbe.probe({ host: OPEN, port: PORT }, probeCtx({ authorized: true, sample: { perCollection: 5, maxBytes: 1_000_000, maxCollections: 2 } }));
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.commands.filter((c) => c === 'find').length, 2);
+    // logs.events (60) and shop.customers (6): five of each.
+    assert.equal(r.sample?.documents, 10);
+    assert.equal((r.sample?.categories as Record<string, { count: number }>).national_id?.count, 5);
+  });
+
+  it('auth on, ctx.sample given: refused before any find', async () => {
+    const r = await mongodbProbe.probe({ host: AUTH, port: PORT }, probeCtx({ authorized: true, sample: SAMPLE }));
+    assert.equal(r.auth, 'auth_required');
+    assert.equal(r.sample, undefined);
+    assert.deepEqual(r.commands, ['hello', 'buildInfo', 'listDatabases']);
   });
 });

@@ -17,8 +17,9 @@
  * 4. Only when open, bounded: `listCollections` (`nameOnly`, first batch ≤ 50, never a getMore) for the 10
  *    largest non-system databases, then `count` (no query: answered from collection metadata) for each plain
  *    collection listed. Both are pipelined: all requests go out, then the replies are read in order.
- * Nothing else is ever sent (`MONGODB_COMMANDS`); never `find`: reading documents is `sample()`'s job, and
- * only inside the authorized scope.
+ * 5. Only with `ctx.sample` (the caller sets it only inside `scope.authorized`): a bounded `find` on the largest
+ *    counted collections (sample.ts), run through the value scanner; only the redacted result is kept.
+ * Nothing else is ever sent (`MONGODB_COMMANDS`); without `ctx.sample`, never `find`.
  *
  * Result fields and their sources:
  * - `auth`: `open` when listDatabases answered `ok: 1` without credentials (also with zero databases: that is
@@ -39,13 +40,17 @@
  *   `databases` ([{ name, sizeOnDisk, empty }] biggest first, at most 1000; the enumerated ones also carry
  *   `collections` [{ name, type, count }] sorted by name and `collectionsTruncated`), `databaseCount` (all
  *   databases listed), `totalSize`, `documentCount` (sum of the counts taken).
+ * - `inventory`: every listed database (kind `database`, bytes = sizeOnDisk, records = the sum of its counted
+ *   collections), and each enumerated collection (path [db, collection], kind `collection`, records = count);
+ *   totals records = documentCount, bytes = totalSize; `truncated` when databases or collections were left out.
+ * - `sample`: with `ctx.sample` only, the redacted value sample (see sample.ts); `metadata.sampling` its counts.
  * - `peers`: hello's `hosts` (role `member`, or `primary` for the one hello names primary), `passives`
  *   (`passive`), `arbiters` (`arbiter`) and `primary` (`primary`), without the server itself (`me`, or the
  *   probed address when hello has no `me`).
  */
 import os from 'node:os';
 import { errorMessage } from '../../core/errors.js';
-import { AuthVerdict, ProbeStatus, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, ProbeStatus, type Inventory, type InventoryEntry, type Probe, type ProbeResult } from '../../core/types.js';
 import { VERSION } from '../../core/version.js';
 import { runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { statusFromError } from '../../net/status.js';
@@ -66,6 +71,7 @@ import {
   type CollectionEntry,
   type DatabaseEntry,
 } from './replies.js';
+import { MONGODB_SAMPLE_COMMANDS, sampleMongo, type SampleCandidate } from './sample.js';
 
 /** The allow-list: every command this module may put on the wire. */
 export const MONGODB_COMMANDS = {
@@ -75,6 +81,8 @@ export const MONGODB_COMMANDS = {
   listDatabases: 'listDatabases',
   listCollections: 'listCollections',
   count: 'count',
+  /** Sampling only (`ctx.sample`): `find` with limit/batchSize/singleBatch. */
+  ...MONGODB_SAMPLE_COMMANDS,
 } as const;
 
 /** Bounds on the work an open server can make us do. */
@@ -145,7 +153,41 @@ async function probeMongo(run: ProbeRun): Promise<void> {
   run.result.metadata.databaseCount = total;
   if (totalSize !== undefined) run.result.metadata.totalSize = totalSize;
   run.setEvidence(openEvidence(databases, total, totalSize));
-  await enumerate(run, hs.conn, databases);
+  const enumerated = await enumerate(run, hs.conn, databases);
+  run.result.inventory = inventoryOf(databases, total, totalSize, run.result.metadata.documentCount);
+  if (run.ctx.sample) await sampleMongo(run, hs.conn, enumerated);
+}
+
+/** listDatabases plus the enumerated collections as the normalised inventory (names, counts, sizes only). */
+function inventoryOf(databases: readonly EnumeratedDatabase[], total: number, totalSize: number | undefined, documents: unknown): Inventory {
+  const namespaces: InventoryEntry[] = [];
+  let truncated = total > databases.length;
+  for (const db of databases) {
+    const entry: InventoryEntry = { path: [db.name], kind: 'database' };
+    if (db.sizeOnDisk !== undefined) entry.bytes = db.sizeOnDisk;
+    namespaces.push(entry);
+    if (db.collections === undefined) {
+      // Listed but not enumerated (beyond the largest few); system databases hold no application data.
+      if (!SYSTEM_DATABASES.has(db.name)) truncated = true;
+      continue;
+    }
+    if (db.collectionsTruncated) truncated = true;
+    let records: number | undefined;
+    for (const c of db.collections) {
+      const child: InventoryEntry = { path: [db.name, c.name], kind: 'collection' };
+      if (c.count !== undefined) {
+        child.records = c.count;
+        records = (records ?? 0) + c.count;
+      }
+      namespaces.push(child);
+    }
+    if (records !== undefined) entry.records = records;
+  }
+  const inventory: Inventory = { namespaces };
+  if (typeof documents === 'number') inventory.records = documents;
+  if (totalSize !== undefined) inventory.bytes = totalSize;
+  if (truncated) inventory.truncated = true;
+  return inventory;
 }
 
 /** MongoDB's handshake metadata (the driver handshake spec's `client` document); mongod logs it per connection. */
@@ -223,8 +265,11 @@ type EnumeratedDatabase = DatabaseEntry & {
   collectionsTruncated?: boolean;
 };
 
-/** listCollections for the largest databases, then count for their plain collections; both pipelined. */
-async function enumerate(run: ProbeRun, conn: MongoConnection, databases: EnumeratedDatabase[]): Promise<void> {
+/**
+ * listCollections for the largest databases, then count for their plain collections; both pipelined.
+ * Returns the countable collections (the ones sampling may read).
+ */
+async function enumerate(run: ProbeRun, conn: MongoConnection, databases: EnumeratedDatabase[]): Promise<SampleCandidate[]> {
   const chosen = databases.filter((d) => !SYSTEM_DATABASES.has(d.name)).slice(0, MONGODB_LIMITS.maxDatabases);
   const max = MONGODB_LIMITS.maxCollectionsPerDatabase;
   const listings = chosen.map((db) =>
@@ -249,9 +294,11 @@ async function enumerate(run: ProbeRun, conn: MongoConnection, databases: Enumer
     }
   }
   let documents = 0;
+  const candidates: SampleCandidate[] = [];
   for (const c of counts) {
     const reply = await conn.reply(c.pending);
     const n = isOk(reply) ? parseCount(reply) : undefined;
+    candidates.push({ db: c.db, collection: c.entry.name, count: n });
     if (n === undefined) {
       run.result.errors.push(`count on ${c.db}.${c.entry.name} failed: ${describeCommandError(commandError(reply))}`);
       continue;
@@ -261,6 +308,7 @@ async function enumerate(run: ProbeRun, conn: MongoConnection, databases: Enumer
     run.result.metadata.documentCount = documents;
   }
   if (counts.length === 0) run.result.metadata.documentCount = 0;
+  return candidates;
 }
 
 function openEvidence(databases: DatabaseEntry[], total: number, totalSize: number | undefined): string {

@@ -14,6 +14,8 @@ import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { Capability, decodePacket, encodePacket, PayloadReader } from './codec.js';
 import { MYSQL_QUERIES, MysqlCommand, mysqlProbe, type DatabaseInfo } from './probe.js';
+import { MYSQL_SAMPLE_TABLES_QUERY, mysqlSampleRowsQuery, quoteMysqlIdent } from './sample.js';
+import { clearValues, syntheticPeople, type Person } from '../../../test/helpers/synthetic-people.js';
 
 const OPEN_HOST = env('MYSQL_OPEN_HOST');
 const AUTH_HOST = env('MYSQL_AUTH_HOST');
@@ -84,7 +86,10 @@ function decodeHandshakeResponse(payload: Buffer): DecodedLogin {
  * (sequence 1) for root with an empty auth response, then only COM_QUERY with one of the module's
  * constant statements, and COM_QUIT. Returns the statements in order.
  */
-function assertAllowListed(bytes: Buffer, ctx: ProbeContext): { login: DecodedLogin; queries: string[]; quit: boolean } {
+/** The sampling queries: the constant table list, and SELECT * … LIMIT n on two backtick-quoted names. */
+const SAMPLE_ROWS_SQL = /^SELECT \* FROM `(?:[^`]|``)+`\.`(?:[^`]|``)+` LIMIT \d+$/;
+
+function assertAllowListed(bytes: Buffer, ctx: ProbeContext, sampling = false): { login: DecodedLogin; queries: string[]; quit: boolean } {
   const packets = splitPackets(bytes);
   assert.ok(packets.length >= 1);
   const [first, ...commands] = packets as [ClientPacket, ...ClientPacket[]];
@@ -105,7 +110,8 @@ function assertAllowListed(bytes: Buffer, ctx: ProbeContext): { login: DecodedLo
     const command = p.payload[0];
     if (command === 0x03) {
       const sql = p.payload.subarray(1).toString('utf8');
-      assert.ok(allowedSql.has(sql), `query not on the allow-list: ${sql}`);
+      const sample = sampling && (sql === MYSQL_SAMPLE_TABLES_QUERY || SAMPLE_ROWS_SQL.test(sql));
+      assert.ok(allowedSql.has(sql) || sample, `query not on the allow-list: ${sql}`);
       queries.push(sql);
     } else if (command === 0x01) {
       assert.equal(p.payload.length, 1);
@@ -173,6 +179,7 @@ describe('mysql probe against real MariaDB servers', () => {
         assert.equal(typeof r.metadata.characterSet, 'number');
         assert.equal(r.metadata.defaultCredentials, undefined);
         assert.equal(r.metadata.databases, undefined);
+        assert.equal(r.inventory, undefined, 'nothing listed without a login');
         assert.deepEqual(r.commands, []);
         assert.equal(r.bytesSent, 0);
         assert.ok(r.bytesRead > 50);
@@ -222,6 +229,15 @@ describe('mysql probe against real MariaDB servers', () => {
       // The server's own view agrees with what the probe reported.
       const truth = mariadb(OPEN_HOST, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'lockdown_seed'").trim();
       assert.equal(String(seed.tables), truth);
+      // The normalised inventory: one entry per database, row estimates and sizes, totals on top.
+      assert.deepEqual(
+        r.inventory?.namespaces,
+        dbs.map((d) => ({ path: [d.name], kind: 'database', ...(d.rows !== null ? { records: d.rows } : {}), ...(d.bytes !== null ? { bytes: d.bytes } : {}) })),
+      );
+      const seedEntry = r.inventory?.namespaces.find((n) => n.path[0] === 'lockdown_seed');
+      assert.ok((seedEntry?.records ?? 0) >= SEED_ROWS && (seedEntry?.bytes ?? 0) > 0);
+      assert.equal(r.inventory?.records, dbs.reduce((sum, d) => sum + (d.rows ?? 0), 0));
+      assert.equal(r.inventory?.bytes, dbs.reduce((sum, d) => sum + (d.bytes ?? 0), 0));
       assert.match(String(r.metadata.versionVariable), /^10\.11\./);
       assert.equal(r.metadata.versionComment, mariadb(OPEN_HOST, 'SELECT @@version_comment').trim());
       assert.match(r.evidence ?? '', /^login as root with empty password: OK; SHOW DATABASES: .*lockdown_seed/);
@@ -267,6 +283,8 @@ describe('mysql probe against real MariaDB servers', () => {
       'AuthSwitchResponse',
       'COM_QUIT',
       'HandshakeResponse',
+      'Query:sample_rows',
+      'Query:sample_tables',
       'Query:schema_sizes',
       'Query:show_databases',
       'Query:version',
@@ -480,3 +498,86 @@ describe('mysql probe: unusual and hostile peers', () => {
   });
 });
 
+
+describe('mysql value sampling (after the authorized empty-password login, with ctx.sample) on real MariaDB', () => {
+  const people = syntheticPeople(11, 51);
+  const WEIRD = 'x`; DROP TABLE y; --';
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 100 };
+  const MINE = 'lockdown_people.';
+  const lit = (v: string): string => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  const row = (id: number, p: Person): string =>
+    `(${id}, ${lit(p.name)}, ${lit(p.id_card)}, ${lit(p.phone)}, ${lit(p.email)}, ${lit(`${p.location.lat},${p.location.lng}`)}, ${lit(p.avatar)}, ${lit(p.chat_message)})`;
+  const COLUMNS = 'id INT, name TEXT, id_card TEXT, phone TEXT, email TEXT, location TEXT, avatar TEXT, chat_message TEXT';
+
+  before(async () => {
+    await requireServer(OPEN_HOST, PORT, 'MariaDB (open)');
+    mariadb(
+      OPEN_HOST,
+      [
+        'DROP DATABASE IF EXISTS lockdown_people',
+        'CREATE DATABASE lockdown_people',
+        `CREATE TABLE lockdown_people.customers (${COLUMNS})`,
+        `INSERT INTO lockdown_people.customers VALUES ${people.slice(0, 6).map((p, i) => row(i + 1, p)).join(', ')}`,
+        'CREATE TABLE lockdown_people.chats (id INT, chat_message TEXT)',
+        `INSERT INTO lockdown_people.chats VALUES ${people.slice(6, 10).map((p, i) => `(${i + 1}, ${lit(p.chat_message)})`).join(', ')}`,
+        "CREATE TABLE lockdown_people.y (v TEXT)",
+        "INSERT INTO lockdown_people.y VALUES ('keep me')",
+        `CREATE TABLE lockdown_people.${quoteMysqlIdent(WEIRD)} (${COLUMNS})`,
+        `INSERT INTO lockdown_people.${quoteMysqlIdent(WEIRD)} VALUES ${row(1, people[10]!)}`,
+      ].join('; '),
+    );
+  });
+
+  after(() => {
+    mariadb(OPEN_HOST, 'DROP DATABASE IF EXISTS lockdown_people');
+  });
+
+  it('identifier quoting: a backtick in a table name is doubled, and the server reads that one table', () => {
+    assert.equal(quoteMysqlIdent(WEIRD), '`x``; DROP TABLE y; --`');
+    assert.equal(mysqlSampleRowsQuery('lockdown_people', WEIRD, 5), 'SELECT * FROM `lockdown_people`.`x``; DROP TABLE y; --` LIMIT 5');
+    assert.throws(() => quoteMysqlIdent('a\0b'), /NUL/);
+    assert.equal(mariadb(OPEN_HOST, `SELECT COUNT(*) FROM (${mysqlSampleRowsQuery('lockdown_people', WEIRD, 5)}) s`).trim(), '1');
+  });
+
+  it('with ctx.sample: categories with the seeded counts, no clear value, only allow-listed queries; without: none sent', async () => {
+    for (const withSample of [true, false]) {
+      const proxy = await recordingProxy(OPEN_HOST, PORT);
+      try {
+        const ctx = { ...BOTH_FLAGS, ...(withSample ? { sample: SAMPLE } : {}) };
+        const r = await probeVia(proxy, ctx);
+        assert.equal(r.status, 'success', r.errors.join('; '));
+        assert.deepEqual(r.errors, []);
+        assert.equal(r.auth, 'open');
+        const bytes = await proxiedBytes(proxy, r.bytesSent);
+        const sent = assertAllowListed(bytes, probeCtx(ctx), withSample);
+        assert.equal(sent.quit, true);
+        assert.ok(r.inventory?.namespaces.some((n) => n.path[0] === 'lockdown_people'));
+        const text = JSON.stringify(r);
+        for (const v of clearValues(people)) assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+        if (!withSample) {
+          assert.equal(r.sample, undefined);
+          assert.deepEqual(sent.queries, Object.values(MYSQL_QUERIES));
+          continue;
+        }
+        const cats = r.sample?.categories as Record<string, { count: number; fields: { path: string; count: number }[] }>;
+        const mine = (c: string): number => (cats[c]?.fields ?? []).filter((f) => f.path.startsWith(MINE)).reduce((sum, f) => sum + f.count, 0);
+        assert.deepEqual(
+          Object.fromEntries(['national_id', 'phone', 'email', 'location', 'photo', 'communication'].map((c) => [c, mine(c)])),
+          { national_id: 7, phone: 7, email: 7, location: 7, photo: 7, communication: 11 },
+        );
+        assert.equal(sent.queries[3], MYSQL_SAMPLE_TABLES_QUERY);
+        for (const t of ['customers', 'chats', 'y', WEIRD]) assert.ok(sent.queries.includes(mysqlSampleRowsQuery('lockdown_people', t, 50)), t);
+        assert.equal(mariadb(OPEN_HOST, 'SELECT COUNT(*) FROM lockdown_people.y').trim(), '1', 'table y is still there');
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
+  it('the password server with ctx.sample: no login, so nothing sampled', async () => {
+    const r = await mysqlProbe.probe({ host: AUTH_HOST, port: PORT }, probeCtx({ ...BOTH_FLAGS, sample: SAMPLE }));
+    assert.equal(r.auth, 'auth_required');
+    assert.equal(r.sample, undefined);
+    assert.deepEqual(r.commands, ['HandshakeResponse']);
+  });
+});

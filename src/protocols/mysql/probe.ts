@@ -18,9 +18,13 @@
  * - `metadata.defaultCredentialCheck`: what the login attempt found (only when it ran).
  * - `metadata.defaultCredentials`, `metadata.databases`, `metadata.versionComment`: after an accepted login,
  *   from SHOW DATABASES, information_schema.tables and `@@version_comment`.
+ * - `inventory` (after an accepted login only): one entry per database/schema (kind `database`, records = the
+ *   sum of table_rows — an estimate for InnoDB —, bytes = data + index length); totals over all of them.
+ * - `sample` (after a login, and only with `ctx.sample`): the redacted first rows of the largest tables
+ *   (sample.ts); `metadata.sampling` its counts.
  */
 import { ProtocolError } from '../../core/errors.js';
-import { AuthVerdict, type Probe, type ProbeContext, type ProbeResult, type Target } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type InventoryEntry, type Probe, type ProbeContext, type ProbeResult, type Target } from '../../core/types.js';
 import { runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { type Session } from '../../net/session.js';
 import {
@@ -43,6 +47,7 @@ import {
   type HandshakeV10,
   type QueryReply,
 } from './codec.js';
+import { MYSQL_SAMPLE_COMMANDS, sampleMysql } from './sample.js';
 
 /** Names of everything this module may put on the wire. */
 export const MysqlCommand = {
@@ -52,6 +57,9 @@ export const MysqlCommand = {
   schemaSizes: 'Query:schema_sizes',
   version: 'Query:version',
   quit: 'COM_QUIT',
+  /** Sampling only (`ctx.sample`, after a login): see sample.ts. */
+  sampleTables: MYSQL_SAMPLE_COMMANDS.tables,
+  sampleRows: MYSQL_SAMPLE_COMMANDS.rows,
 } as const;
 type QueryCommand = typeof MysqlCommand.showDatabases | typeof MysqlCommand.schemaSizes | typeof MysqlCommand.version;
 
@@ -119,7 +127,12 @@ export const mysqlProbe: Probe = {
       const loggedIn = await tryEmptyRootPassword(run, session, greeting);
       if (!loggedIn) return;
       await readInventory(run, session);
-      session.send(MysqlCommand.quit, encodeQuit());
+      if (ctx.sample) await sampleMysql(run, session);
+      try {
+        session.send(MysqlCommand.quit, encodeQuit());
+      } catch {
+        // A sampling read that hit the read cap closed the connection already.
+      }
     });
   },
 };
@@ -226,6 +239,22 @@ function count(v: string | null | undefined): number | null {
   return Number.isSafeInteger(Math.trunc(n)) ? Math.trunc(n) : null;
 }
 
+/** The database list as the normalised inventory. Table counts stay in metadata (an entry has no field for them). */
+export function inventoryOf(databases: readonly DatabaseInfo[]): Inventory {
+  const namespaces: InventoryEntry[] = databases.map((d) => ({
+    path: [d.name],
+    kind: 'database' as const,
+    ...(d.rows !== null ? { records: d.rows } : {}),
+    ...(d.bytes !== null ? { bytes: d.bytes } : {}),
+  }));
+  const inventory: Inventory = { namespaces };
+  const rows = databases.filter((d) => d.rows !== null);
+  const bytes = databases.filter((d) => d.bytes !== null);
+  if (rows.length > 0) inventory.records = rows.reduce((s, d) => s + (d.rows ?? 0), 0);
+  if (bytes.length > 0) inventory.bytes = bytes.reduce((s, d) => s + (d.bytes ?? 0), 0);
+  return inventory;
+}
+
 /** After an accepted login: the database list with table counts and sizes, and the version comment. */
 async function readInventory(run: ProbeRun, session: Session): Promise<void> {
   const byName = new Map<string, DatabaseInfo>();
@@ -242,6 +271,7 @@ async function readInventory(run: ProbeRun, session: Session): Promise<void> {
   }
   const databases = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   run.result.metadata.databases = databases;
+  run.result.inventory = inventoryOf(databases);
   const version = await query(run, session, MysqlCommand.version);
   if (version.kind === 'resultset' && version.rows[0]) {
     const [v, comment] = version.rows[0];

@@ -14,6 +14,8 @@ import { env, requireServer, servers } from '../../../test/helpers/servers.js';
 import { decodeFrontendMessage, type FrontendMessage } from './codec.js';
 import { postgresProbe } from './probe.js';
 import { QUERIES } from './queries.js';
+import { quoteIdent, SAMPLE_TABLES_QUERY, sampleRowsQuery } from './sample.js';
+import { clearValues, syntheticPeople, type Person } from '../../../test/helpers/synthetic-people.js';
 
 const TRUST = env('PG_TRUST_HOST');
 const SCRAM = env('PG_SCRAM_HOST');
@@ -149,6 +151,14 @@ describe('postgres probe on real servers', () => {
     const expectedCount = Number(psql(TRUST, 'SELECT count(*) FROM pg_database WHERE NOT datistemplate'));
     assert.equal(m.databaseCount, expectedCount);
     assert.equal(dbs.length, expectedCount);
+    // The normalised inventory: the same databases, sizes as bytes, their sum on top.
+    assert.deepEqual(
+      r.inventory?.namespaces,
+      dbs.map((d) => ({ path: [d.name], kind: 'database', ...(d.sizeBytes !== null ? { bytes: d.sizeBytes } : {}) })),
+    );
+    assert.equal(r.inventory?.bytes, dbs.reduce((sum, d) => sum + (d.sizeBytes ?? 0), 0));
+    assert.equal(r.inventory?.truncated, undefined);
+    assert.equal(r.sample, undefined, 'no ctx.sample, no sample');
 
     // The standby streams from this server: it shows up as a replica peer (its walreceiver names itself after cluster_name).
     assert.deepEqual(
@@ -485,5 +495,171 @@ describe('postgres probe on misbehaving hosts', () => {
     assert.equal(r.status, 'connection-refused');
     assert.equal(r.auth, undefined);
     assert.deepEqual(r.commands, []);
+  });
+});
+
+/** Every message of a client stream that may hold several connections one after another (each ends with Terminate). */
+function decodeConnections(buf: Buffer): FrontendMessage[][] {
+  const out: FrontendMessage[][] = [[]];
+  let untyped = true;
+  let rest = buf;
+  while (rest.length > 0) {
+    const r = decodeFrontendMessage(rest, untyped);
+    assert.ok(r, `incomplete client message: ${rest.subarray(0, 16).toString('hex')}`);
+    out[out.length - 1]!.push(r.value);
+    if (r.value.type === 'startup') untyped = false;
+    if (r.value.type === 'terminate') {
+      untyped = true;
+      out.push([]);
+    }
+    rest = rest.subarray(r.consumed);
+  }
+  return out.filter((c) => c.length > 0);
+}
+
+describe('postgres value sampling (ctx.sample, inside the authorized scope) on the real trust cluster', () => {
+  const people = syntheticPeople(11, 41);
+  const WEIRD = 'x"; DROP TABLE y; --';
+  // Enough tables for every database on the shared cluster (the demo leaves one behind): ours are always reached.
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 100 };
+  const MINE = 'lockdown_people.';
+  const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+  const row = (id: number, p: Person): string =>
+    `(${id}, ${lit(p.name)}, ${lit(p.id_card)}, ${lit(p.phone)}, ${lit(p.email)}, ${lit(`${p.location.lat},${p.location.lng}`)}, ${lit(p.avatar)}, ${lit(p.chat_message)})`;
+  const COLUMNS = 'id int, name text, id_card text, phone text, email text, location text, avatar text, chat_message text';
+
+  before(async () => {
+    await requireServer(TRUST, PORT, 'pg-trust');
+    // Only this test's data on the cluster: the seed database of the tests above holds 20,000 e-mail rows.
+    psql(TRUST, 'DROP DATABASE IF EXISTS lockdown_seed WITH (FORCE)');
+    psql(TRUST, 'DROP DATABASE IF EXISTS lockdown_people WITH (FORCE)');
+    psql(TRUST, 'CREATE DATABASE lockdown_people');
+    psql(
+      TRUST,
+      `CREATE TABLE customers (${COLUMNS}, photo bytea);
+       INSERT INTO customers VALUES ${people.slice(0, 6).map((p, i) => row(i + 1, p)).join(', ')};
+       UPDATE customers SET photo = decode(avatar, 'base64');
+       CREATE TABLE chats (id int, room text, chat_message text);
+       INSERT INTO chats VALUES ${people.slice(6, 10).map((p, i) => `(${i + 1}, 'r1', ${lit(p.chat_message)})`).join(', ')};
+       CREATE TABLE app_logs (id int, level text);
+       INSERT INTO app_logs SELECT g, 'info' FROM generate_series(1, 60) g;
+       CREATE TABLE y (v text);
+       INSERT INTO y VALUES ('keep me');
+       CREATE TABLE ${quoteIdent(WEIRD)} (${COLUMNS});
+       INSERT INTO ${quoteIdent(WEIRD)} VALUES ${row(1, people[10]!)};`,
+      { db: 'lockdown_people' },
+    );
+  });
+
+  after(() => {
+    psql(TRUST, 'DROP DATABASE IF EXISTS lockdown_people WITH (FORCE)');
+  });
+
+  it('identifier quoting: a table named like an injection is one quoted name, and psql reads it through that text', () => {
+    assert.equal(quoteIdent(WEIRD), '"x""; DROP TABLE y; --"');
+    assert.equal(sampleRowsQuery('public', WEIRD, 5), 'SELECT * FROM "public"."x""; DROP TABLE y; --" LIMIT 5');
+    assert.throws(() => quoteIdent('a\0b'), /NUL/);
+    assert.throws(() => sampleRowsQuery('public', 't', 0), /limit/);
+    // The server parses the generated text as one SELECT on that table.
+    assert.equal(psql(TRUST, `SELECT count(*) FROM (${sampleRowsQuery('public', WEIRD, 5)}) s`, { db: 'lockdown_people' }), '1');
+    assert.equal(psql(TRUST, 'SELECT count(*) FROM y', { db: 'lockdown_people' }), '1');
+    // The table list query is a constant and runs as is.
+    assert.match(psql(TRUST, SAMPLE_TABLES_QUERY, { db: 'lockdown_people' }), /public\|customers\|/);
+  });
+
+  it('with ctx.sample: every category with the seeded counts, no clear value in the result, read-only allow-listed stream', async () => {
+    const proxy = await recordingProxy(TRUST, PORT);
+    let r: ProbeResult;
+    try {
+      r = await probe('127.0.0.1', proxy.port, probeCtx({ authorized: true, sample: SAMPLE }));
+      // The relay sees the last Terminate a moment after the probe has returned.
+      await waitFor('Terminate at the proxy', () => proxy.clientBytes().subarray(-5).equals(Buffer.from('5800000004', 'hex')), 2000);
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.deepEqual(r.errors, []);
+    const cats = r.sample?.categories as Record<string, { count: number; fields: { path: string; count: number }[] }>;
+    assert.ok(cats, 'a sample was taken');
+    // Counted in this test's database (other databases on the cluster are sampled too, and counted apart):
+    // customers: 6 people (avatar text and photo bytea both JPEG); chats: 4 messages; the oddly named table: 1 person.
+    const mine = (c: string): number => (cats[c]?.fields ?? []).filter((f) => f.path.startsWith(MINE)).reduce((sum, f) => sum + f.count, 0);
+    assert.deepEqual(
+      Object.fromEntries(['national_id', 'phone', 'email', 'location', 'photo', 'communication'].map((c) => [c, mine(c)])),
+      { national_id: 7, phone: 7, email: 7, location: 7, photo: 13, communication: 11 },
+    );
+    assert.ok((r.sample?.documents ?? 0) >= 6 + 4 + 50 + 1 + 1, 'app_logs capped at perCollection');
+    assert.ok(cats.photo!.fields.some((f) => f.path === 'lockdown_people.public.customers.photo' && f.count === 6), 'bytea read as bytes');
+    const text = JSON.stringify(r);
+    for (const v of clearValues(people)) assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+    assert.equal(psql(TRUST, 'SELECT count(*) FROM y', { db: 'lockdown_people' }), '1', 'table y is still there');
+
+    // Inventory: the databases, plus the tables listed for sampling with their columns.
+    const tables = r.inventory!.namespaces.filter((n) => n.kind === 'table' && n.path[0] === 'lockdown_people');
+    assert.deepEqual(tables.map((t) => t.path[2]).sort(), ['app_logs', 'chats', 'customers', WEIRD, 'y'].sort());
+    assert.deepEqual(tables.find((t) => t.path[2] === 'customers')?.fields, ['id', 'name', 'id_card', 'phone', 'email', 'location', 'avatar', 'chat_message', 'photo']);
+    assert.ok(r.inventory!.namespaces.some((n) => n.kind === 'database' && n.path[0] === 'lockdown_people'));
+
+    // On the wire: the probe's connection, then one per database, each read-only, only allow-listed messages.
+    const connections = decodeConnections(proxy.clientBytes());
+    const flat = connections.flat();
+    const names = flat.map((m) => (m.type === 'ssl-request' ? 'SSLRequest' : m.type === 'startup' ? 'StartupMessage' : m.type === 'terminate' ? 'Terminate' : m.type));
+    assert.equal(names.length, r.commands.length);
+    for (const [i, m] of flat.entries()) {
+      if (m.type === 'query') assert.match(r.commands[i]!, /^Query:/);
+      else assert.equal(r.commands[i], names[i]);
+      assert.ok(postgresProbe.allowedCommands.includes(r.commands[i]!), r.commands[i]);
+    }
+    for (const c of connections) {
+      const startup = c.find((m): m is Extract<FrontendMessage, { type: 'startup' }> => m.type === 'startup');
+      assert.match(startup?.params.options ?? '', /^-c default_transaction_read_only=on -c statement_timeout=\d+$/);
+      assert.equal(c[c.length - 1]!.type, 'terminate');
+    }
+    const sampled = connections.slice(1).map((c) => (c.find((m) => m.type === 'startup') as { params: Record<string, string> }).params.database);
+    assert.ok(sampled.includes('lockdown_people'), sampled.join());
+    const queries = (c: FrontendMessage[]): string[] => c.filter((m): m is Extract<FrontendMessage, { type: 'query' }> => m.type === 'query').map((m) => m.sql);
+    const ours = connections.find((c) => c.some((m) => m.type === 'startup' && m.params.database === 'lockdown_people'))!;
+    const rows = queries(ours).filter((t) => t.startsWith('SELECT * FROM'));
+    assert.deepEqual(queries(ours), [SAMPLE_TABLES_QUERY, ...rows]);
+    assert.deepEqual(rows.slice().sort(), ['app_logs', 'chats', 'customers', WEIRD, 'y'].map((t) => sampleRowsQuery('public', t, 50)).sort());
+    assert.ok(rows.includes('SELECT * FROM "public"."x""; DROP TABLE y; --" LIMIT 50'));
+    // Every query on every connection: a catalog constant, the table list, or a quoted SELECT … LIMIT 50.
+    for (const t of queries(flat)) {
+      assert.ok(t === SAMPLE_TABLES_QUERY || /^SELECT \* FROM "(?:[^"]|"")+"\."(?:[^"]|"")+" LIMIT 50$/.test(t) || Object.values(QUERIES).includes(t as never), t);
+    }
+  });
+
+  it('without ctx.sample: one connection, the constant catalog queries only, no sample, the database in the inventory', async () => {
+    const proxy = await recordingProxy(TRUST, PORT);
+    try {
+      const r = await probe('127.0.0.1', proxy.port, probeCtx({ authorized: true }));
+      await waitFor('Terminate at the proxy', () => proxy.clientBytes().subarray(-5).equals(Buffer.from('5800000004', 'hex')), 2000);
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.equal(r.sample, undefined);
+      assert.equal(r.metadata.sampling, undefined);
+      assert.deepEqual(r.commands, ['SSLRequest', 'StartupMessage', 'Query:version', 'Query:session', 'Query:databases', 'Query:replication', 'Terminate']);
+      const connections = decodeConnections(proxy.clientBytes());
+      assert.equal(connections.length, 1);
+      const texts = connections[0]!.filter((m): m is Extract<FrontendMessage, { type: 'query' }> => m.type === 'query').map((m) => m.sql);
+      assert.deepEqual(texts, [QUERIES.version, QUERIES.session, QUERIES.databases, QUERIES.replication]);
+      assert.ok(r.inventory!.namespaces.some((n) => n.path[0] === 'lockdown_people'));
+      assert.ok(!r.inventory!.namespaces.some((n) => n.kind === 'table'));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('bounds: at most maxCollections tables in all, perCollection rows each', async () => {
+    const r = await probe(TRUST, PORT, probeCtx({ authorized: true, sample: { perCollection: 2, maxBytes: 1_000_000, maxCollections: 2 } }));
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.equal(r.commands.filter((c) => c === 'Query:sample_rows').length, 2);
+    assert.ok((r.sample?.documents ?? 0) <= 4);
+  });
+
+  it('SCRAM cluster, ctx.sample given: no password, no query, no sample', async () => {
+    const r = await probe(SCRAM, PORT, probeCtx({ authorized: true, sample: SAMPLE }));
+    assert.equal(r.auth, 'auth_required');
+    assert.equal(r.sample, undefined);
+    assert.deepEqual(r.commands, ['SSLRequest', 'StartupMessage']);
   });
 });

@@ -28,11 +28,16 @@
  *   `versionString` (SELECT version()), `currentUser`, `superuser`, `inRecovery` (a standby),
  *   `databases` ([{ name, sizeBytes }] biggest first, at most 200; sizeBytes null where we may not connect),
  *   `databaseCount` (all non-template databases).
+ * - `inventory`: the databases listed (kind `database`, bytes = pg_database_size where known), bytes = their sum,
+ *   `truncated` when more exist than the 200 listed; with sampling, also each table listed for sampling
+ *   ([db, schema, table], kind `table`, bytes, estimated rows, column names of the sampled ones).
+ * - `sample`: only with `ctx.sample` (inside `scope.authorized`): the redacted result of reading the first rows
+ *   of the largest tables, one extra connection per database (sample.ts); `metadata.sampling` its counts.
  * - `peers`: standbys from pg_stat_replication (role `replica`, host = client_addr as the primary sees it)
  *   and, on a standby, the primary from pg_stat_wal_receiver (role `primary`).
  */
 import { errorMessage, LockdownError, ProtocolError } from '../../core/errors.js';
-import { AuthVerdict, type Probe, type ProbeContext, type ProbeResult, type Target } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type Probe, type ProbeContext, type ProbeResult, type Target } from '../../core/types.js';
 import { runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { type Session } from '../../net/session.js';
 import {
@@ -59,7 +64,9 @@ import {
   type QueryName,
   replicaPeers,
   type Row,
+  type DatabaseInfo,
 } from './queries.js';
+import { SAMPLE_QUERY_COMMANDS, samplePostgres } from './sample.js';
 
 const PRODUCT = 'PostgreSQL';
 const USER = 'postgres';
@@ -70,13 +77,14 @@ const MAX_ROWS = 1000;
 /** ParameterStatus entries kept (a server sends ~15). */
 const MAX_PARAMETERS = 64;
 
-const ALLOWED = ['SSLRequest', 'StartupMessage', ...Object.values(QUERY_COMMANDS), 'Terminate'] as const;
+/** The sampling queries (`Query:sample_tables`, `Query:sample_rows`) go out only with `ctx.sample`. */
+const ALLOWED = ['SSLRequest', 'StartupMessage', ...Object.values(QUERY_COMMANDS), ...Object.values(SAMPLE_QUERY_COMMANDS), 'Terminate'] as const;
 
 type AuthRequest = Extract<BackendMessage, { type: 'authentication' }>;
 
 /** How the startup phase ended. */
 type Startup =
-  | { kind: 'ready' }
+  | { kind: 'ready'; params: Record<string, string> }
   | { kind: 'auth-request'; msg: AuthRequest }
   | { kind: 'error'; fields: ErrorFields; afterAuthOk: boolean }
   | { kind: 'legacy'; text: string };
@@ -135,48 +143,70 @@ async function probePostgres(run: ProbeRun): Promise<void> {
         }
         return;
       }
-      case 'ready':
+      case 'ready': {
         // A `postgres`-database-missing error from the first attempt is history once template1 let us in.
         delete r.metadata.startupError;
         r.metadata.database = database;
+        r.metadata.parameters = startup.params;
         await readCatalog(run, session);
         terminate(session);
+        session.close();
+        const databases = r.metadata.databases as DatabaseInfo[] | undefined;
+        if (run.ctx.sample && databases) await samplePostgres(run, databases, (db) => sampleSession(run, db));
         return;
+      }
     }
   }
 }
 
-/** Connect and negotiate TLS. Returns a session ready for the StartupMessage. */
-async function openSession(run: ProbeRun): Promise<Session> {
+/** A session on `database` for sampling, or undefined (error noted) when it does not let us in. */
+async function sampleSession(run: ProbeRun, database: string): Promise<Session | undefined> {
+  const session = await openSession(run, true);
+  const startup = await startSession(run, session, database);
+  if (startup.kind === 'ready') return session;
+  session.close();
+  const why = startup.kind === 'error' ? `SQLSTATE ${startup.fields.code ?? '?'}` : startup.kind === 'auth-request' ? startup.msg.name : 'legacy protocol';
+  run.result.errors.push(`Sampling ${database}: not let in (${why})`);
+  return undefined;
+}
+
+/**
+ * Connect and negotiate TLS. Returns a session ready for the StartupMessage. `quiet` (sampling connections):
+ * the TLS outcome and retries were already recorded by the probe's own connection.
+ */
+async function openSession(run: ProbeRun, quiet = false): Promise<Session> {
+  const note = (text: string, tls: boolean): void => {
+    if (quiet) return;
+    if (text !== '') run.result.errors.push(text);
+    run.result.metadata.tls = tls;
+  };
   const session = await run.connect();
   session.send('SSLRequest', encodeSslRequest());
   const answer = await session.read(decodeSslResponse);
   if (answer === 'E') {
     // Servers older than 7.1 do not know SSLRequest and answer with an error: start over without it.
-    run.result.errors.push(`Server answered SSLRequest with an error (${JSON.stringify(session.peek(200).toString('latin1'))}); retried without TLS`);
+    note(`Server answered SSLRequest with an error (${JSON.stringify(session.peek(200).toString('latin1'))}); retried without TLS`, false);
     session.close();
-    run.result.metadata.tls = false;
     return run.connect();
   }
   // A real server says nothing more until we speak. Bytes already here are someone else's banner
   // (SSH-2.0… starts with 'S') or an injection before the TLS handshake (CVE-2021-23222).
   if (session.peek(1).length > 0) throw new ProtocolError(`Server sent unexpected bytes after answering SSLRequest with '${answer}'`);
   if (answer === 'N') {
-    run.result.metadata.tls = false;
+    note('', false);
     return session;
   }
   try {
     await session.upgradeTls(run.target.hostname);
-    run.result.metadata.tls = true;
+    note('', true);
     return session;
   } catch (err) {
     if (run.signal.aborted || err instanceof LockdownError) throw err;
     // OpenSSL messages carry source paths and newlines; the code (ERR_SSL_WRONG_VERSION_NUMBER …) says it better.
     const code = (err as NodeJS.ErrnoException).code;
     const why = code ?? errorMessage(err).replace(/\s+/g, ' ').trim();
-    run.result.errors.push(`TLS handshake failed after the server accepted SSLRequest (${why}); retried in plaintext`);
+    note(`TLS handshake failed after the server accepted SSLRequest (${why}); retried in plaintext`, false);
     session.close();
-    run.result.metadata.tls = false;
     return run.connect();
   }
 }
@@ -212,8 +242,7 @@ async function startSession(run: ProbeRun, session: Session, database: string): 
         break;
       case 'ready-for-query':
         if (!authOk) throw new ProtocolError('Server sent ReadyForQuery without authenticating the client');
-        run.result.metadata.parameters = params;
-        return { kind: 'ready' };
+        return { kind: 'ready', params };
       default:
         break; // BackendKeyData, NoticeResponse, NegotiateProtocolVersion: nothing to decide on
     }
@@ -278,6 +307,7 @@ async function readCatalog(run: ProbeRun, session: Session): Promise<void> {
     const { databases, total } = parseDatabases(dbRows);
     m.databases = databases;
     m.databaseCount = total;
+    r.inventory = inventoryOf(databases, total);
   }
 
   const replicas = await query(run, session, 'replication');
@@ -287,6 +317,17 @@ async function readCatalog(run: ProbeRun, session: Session): Promise<void> {
     const upstream = await query(run, session, 'walReceiver');
     if (upstream) r.peers.push(...primaryPeers(upstream));
   }
+}
+
+/** The database list as the normalised inventory (names and sizes). */
+function inventoryOf(databases: readonly DatabaseInfo[], total: number): Inventory {
+  const inventory: Inventory = {
+    namespaces: databases.map((d) => ({ path: [d.name], kind: 'database' as const, ...(d.sizeBytes !== null ? { bytes: d.sizeBytes } : {}) })),
+  };
+  const sized = databases.filter((d) => d.sizeBytes !== null);
+  if (sized.length > 0) inventory.bytes = sized.reduce((sum, d) => sum + (d.sizeBytes ?? 0), 0);
+  if (total > databases.length) inventory.truncated = true;
+  return inventory;
 }
 
 /**

@@ -10,6 +10,7 @@ import { type ProbeResult } from '../../core/types.js';
 import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
+import { clearValues, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 import { decodeResp, parseInfo, type RespValue } from './codec.js';
 import { REDIS_COMMANDS, classifyRedisError, productFromInfo, redisProbe } from './probe.js';
 
@@ -169,6 +170,14 @@ describe('redis probe on real servers', () => {
     assert.equal(r.version, serverVersion);
     assert.deepEqual(r.metadata.keyspace, { db0: { keys: 3, expires: 1 }, db1: { keys: 2, expires: 0 } });
     assert.equal(r.metadata.totalKeys, 5);
+    // The normalised inventory: one entry per database, keys as records, the data set's memory as bytes.
+    assert.deepEqual(r.inventory?.namespaces, [
+      { path: ['db0'], kind: 'database', records: 3 },
+      { path: ['db1'], kind: 'database', records: 2 },
+    ]);
+    assert.equal(r.inventory?.records, 5);
+    assert.ok(Number.isInteger(r.inventory?.bytes) && (r.inventory?.bytes ?? 0) > 0);
+    assert.equal(r.sample, undefined, 'no ctx.sample, no sample');
     assert.equal(r.metadata.role, 'master');
     assert.equal(r.metadata.mode, 'standalone');
     assert.match(String(r.metadata.os), /Linux/);
@@ -222,6 +231,7 @@ describe('redis probe on real servers', () => {
     assert.deepEqual(r.commands, [REDIS_COMMANDS.info]);
     assert.deepEqual(r.peers, []);
     assert.equal(r.metadata.keyspace, undefined);
+    assert.equal(r.inventory, undefined);
   });
 
   it('protected mode, seen from a non-127.0.0.1 source: auth_required with protectedMode', async () => {
@@ -364,5 +374,146 @@ describe('redis probe against hostile and absent peers', () => {
     assert.equal(r.status, 'connection-refused');
     assert.equal(r.auth, undefined);
     assert.deepEqual(r.commands, []);
+  });
+});
+
+describe('redis value sampling (ctx.sample, inside the authorized scope) on the real server', () => {
+  // Twelve synthetic people; which of them sit where is the layout below.
+  const people = syntheticPeople(12, 11);
+  const json = (i: number): string => JSON.stringify(people[i]);
+  const SAMPLE = { perCollection: 50, maxBytes: 1_000_000, maxCollections: 10 };
+  const BIG = 300 * 1024;
+
+  before(async () => {
+    await requireServer(OPEN, PORT, 'redis-open');
+    cli(OPEN, PORT, 'FLUSHALL');
+    // db0: three people as JSON strings, two as hashes, a chat list, a raw JPEG, a string too big to read, a set.
+    for (const i of [0, 1, 2]) cli(OPEN, PORT, 'SET', `person:${i}`, json(i));
+    for (const i of [3, 4]) {
+      const p = people[i]!;
+      cli(OPEN, PORT, 'HSET', `profile:${i}`, 'name', p.name, 'id_card', p.id_card, 'phone', p.phone, 'email', p.email,
+        'location', `${p.location.lat},${p.location.lng}`, 'avatar', p.avatar, 'chat_message', p.chat_message);
+    }
+    cli(OPEN, PORT, 'RPUSH', 'room:42:chat', people[5]!.chat_message, people[6]!.chat_message, people[7]!.chat_message);
+    execFileSync('redis-cli', ['-h', OPEN, '-p', String(PORT), '-x', 'SET', 'avatar:raw:8'], { input: Buffer.from(people[8]!.avatar, 'base64') });
+    execFileSync('redis-cli', ['-h', OPEN, '-p', String(PORT), '-x', 'SET', 'blob:big'], { input: `${'x'.repeat(BIG)} ${people[9]!.email}` });
+    cli(OPEN, PORT, 'SADD', 'tags:9', people[9]!.phone);
+    // db2: two more people.
+    for (const i of [10, 11]) cli(OPEN, PORT, '-n', '2', 'SET', `person:${i}`, json(i));
+    assert.equal(cli(OPEN, PORT, 'STRLEN', 'avatar:raw:8').trim(), String(Buffer.from(people[8]!.avatar, 'base64').length), 'raw bytes stored as sent');
+  });
+
+  after(() => {
+    cli(OPEN, PORT, 'FLUSHALL');
+  });
+
+  it('with ctx.sample: every category found with the seeded counts, no clear value anywhere in the result', async () => {
+    const proxy = await recordingProxy(OPEN, PORT);
+    let r: ProbeResult;
+    try {
+      r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: SAMPLE }));
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.auth, 'open');
+    const cats = r.sample?.categories as Record<string, { count: number; fields: { path: string; count: number }[]; example: string }>;
+    assert.ok(cats, 'a sample was taken');
+    // db0: person:0-2 (JSON), profile:3-4 (hashes), room:42:chat (3 messages), avatar:raw:8 (raw JPEG); db2: person:10-11.
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(cats).map(([c, v]) => [c, v.count])),
+      { national_id: 7, phone: 7, email: 7, location: 7, photo: 8, communication: 10 },
+    );
+    assert.equal(r.sample?.documents, 9, 'nine keys read: blob:big too large, the set skipped');
+    assert.deepEqual(cats.photo!.fields.map((f) => f.path).sort(), ['avatar:raw:{n}', 'person:{n}.avatar', 'profile:{n}.avatar']);
+    assert.deepEqual(cats.communication!.fields.find((f) => f.path === 'room:{n}:chat[]'), { path: 'room:{n}:chat[]', count: 3 });
+    const text = JSON.stringify(r);
+    for (const v of clearValues(people)) assert.ok(!text.includes(v), `the result holds a clear value: ${v}`);
+    // Inventory is there as without sampling.
+    assert.deepEqual(r.inventory?.namespaces, [
+      { path: ['db0'], kind: 'database', records: 9 },
+      { path: ['db2'], kind: 'database', records: 2 },
+    ]);
+    assert.equal(r.inventory?.records, 11);
+    assert.equal((r.metadata.sampling as { collections: number }).collections, 2);
+
+    // What went on the wire: allow-listed only, SCAN never KEYS, no GET of the 300 KB string, SELECT 2 for db2.
+    const sent = assertAllowListed(r, proxy.clientBytes());
+    assert.ok(!sent.some((c) => c[0] === 'KEYS'));
+    assert.ok(sent.some((c) => c[0] === 'SCAN'));
+    assert.deepEqual(sent.filter((c) => c[0] === 'SELECT'), [['SELECT', '2']]);
+    assert.deepEqual(sent.filter((c) => c[0] === 'STRLEN' && c[1] === 'blob:big').length, 1, 'sized');
+    assert.ok(!sent.some((c) => c[0] === 'GET' && c[1] === 'blob:big'), 'never read');
+    assert.ok(!sent.some((c) => c[1] === 'tags:9' && c[0] !== 'TYPE'), 'the set is only typed');
+    assert.deepEqual(sent.filter((c) => c[0] === 'HSCAN').map((c) => c[1]).sort(), ['profile:3', 'profile:4']);
+    assert.deepEqual(sent.filter((c) => c[0] === 'LRANGE'), [['LRANGE', 'room:42:chat', '0', '49']]);
+    assert.ok(r.bytesRead < BIG, `read ${r.bytesRead} bytes: the big value stayed on the server`);
+  });
+
+  it('without ctx.sample: no sampling command on the wire, no sample, inventory still there', async () => {
+    const proxy = await recordingProxy(OPEN, PORT);
+    try {
+      const r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true }));
+      assert.equal(r.auth, 'open');
+      assert.equal(r.sample, undefined);
+      assert.equal(r.metadata.sampling, undefined);
+      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['INFO'], ['CLIENT', 'SETNAME', 'lockdown-test']]);
+      assert.deepEqual(r.inventory?.namespaces.map((n) => n.path), [['db0'], ['db2']]);
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('INFO renamed away: database 0 is sampled without SELECT (the keyspace is unknown)', async () => {
+    cli(AUTH, NOINFO_PORT, 'SET', 'person:noinfo', json(9));
+    try {
+      const r = await redisProbe.probe({ host: AUTH, port: NOINFO_PORT }, probeCtx({ authorized: true, sample: SAMPLE }));
+      assert.equal(r.status, 'success', r.errors.join('; '));
+      assert.equal(r.auth, 'open');
+      assert.deepEqual(r.commands.slice(0, 4), [REDIS_COMMANDS.info, REDIS_COMMANDS.ping, REDIS_COMMANDS.clientSetName, 'SCAN']);
+      assert.ok(!r.commands.includes('SELECT'));
+      assert.equal(r.sample?.documents, 1);
+      assert.equal((r.sample?.categories as Record<string, { count: number }>).national_id?.count, 1);
+      assert.equal(r.inventory, undefined, 'no keyspace known, no inventory claimed');
+      const text = JSON.stringify(r);
+      for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
+    } finally {
+      cli(AUTH, NOINFO_PORT, 'DEL', 'person:noinfo');
+    }
+  });
+
+  it('password set, ctx.sample given: nothing but INFO is sent, no sample', async () => {
+    const proxy = await recordingProxy(AUTH, PORT);
+    try {
+      const r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: SAMPLE }));
+      assert.equal(r.auth, 'auth_required');
+      assert.equal(r.sample, undefined);
+      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['INFO']]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('bounds: perCollection keys per database, maxCollections databases, GETs sized within maxBytes', async () => {
+    const proxy = await recordingProxy(OPEN, PORT);
+    let r: ProbeResult;
+    try {
+      r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: { perCollection: 3, maxBytes: 5000, maxCollections: 1 } }));
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(r.status, 'success', r.errors.join('; '));
+    const sent = assertAllowListed(r, proxy.clientBytes());
+    assert.ok(!sent.some((c) => c[0] === 'SELECT'), 'one database only');
+    assert.ok(sent.filter((c) => c[0] === 'TYPE').length <= 3);
+    const gets = sent.filter((c) => c[0] === 'GET').map((c) => c[1]!);
+    const requested = gets.reduce((sum, k) => sum + Number(cli(OPEN, PORT, 'STRLEN', k).trim()), 0);
+    assert.ok(requested <= 5000, `GET asked for ${requested} bytes`);
+    assert.ok((r.sample?.documents ?? 0) <= 3);
+    const text = JSON.stringify(r);
+    for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
   });
 });

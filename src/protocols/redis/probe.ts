@@ -15,8 +15,14 @@
  * - `product`/`version`: INFO `server_name`/`valkey_version`/`dragonfly_version`/`redis_version`.
  * - `metadata`: INFO server/clients/memory/keyspace fields (see `openMetadata`); `protectedMode` on -DENIED.
  * - `peers`: INFO replication `master_host`/`master_port` (role `master`) and `slaveN` (role `replica`).
+ * - `inventory`: INFO keyspace, one entry per database (`['db0']`, kind `database`, records = keys); totals:
+ *   records = keys of all databases, bytes = `used_memory_dataset` (memory held by data, not overhead).
+ *   Absent when INFO is hidden.
+ * - `sample`: only with `ctx.sample` (inside `scope.authorized`): the redacted result of a bounded value sample,
+ *   see sample.ts for the commands (SELECT, SCAN, TYPE, STRLEN, GET, HSCAN, LRANGE) and bounds; without
+ *   `ctx.sample` none of them is ever sent.
  */
-import { AuthVerdict, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
+import { AuthVerdict, type Inventory, type InventoryEntry, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
 import { type Session } from '../../net/session.js';
 import {
@@ -30,12 +36,14 @@ import {
   type InfoSections,
   type RespValue,
 } from './codec.js';
+import { REDIS_SAMPLE_COMMANDS, sampleRedis } from './sample.js';
 
-/** The allow-list: every command this module may put on the wire. */
+/** The allow-list: every command this module may put on the wire (the sampling ones only with `ctx.sample`). */
 export const REDIS_COMMANDS = {
   info: 'INFO',
   ping: 'PING',
   clientSetName: 'CLIENT SETNAME',
+  ...REDIS_SAMPLE_COMMANDS,
 } as const;
 
 /** Error replies that mean "credentials needed" (the text after the leading `-`). */
@@ -69,8 +77,10 @@ async function probeRedis(run: ProbeRun): Promise<void> {
   run.result.product = 'Redis';
 
   if (reply.type === 'bulk' && reply.value !== null) {
-    recordOpen(run, parseInfo(reply.value.toString('utf8')));
+    const info = parseInfo(reply.value.toString('utf8'));
+    recordOpen(run, info);
     await setClientName(run, session);
+    if (run.ctx.sample) await sampleRedis(run, session, databasesLargestFirst(info));
     return;
   }
   if (reply.type !== 'error') {
@@ -93,6 +103,8 @@ async function probeRedis(run: ProbeRun): Promise<void> {
     run.result.metadata.infoAvailable = false;
     run.setEvidence(`INFO: -${reply.value}; PING: +PONG`);
     await setClientName(run, session);
+    // Without INFO the keyspace is unknown: database 0, the one every client starts in.
+    if (run.ctx.sample) await sampleRedis(run, session, [0]);
     return;
   }
   if (pong.type === 'error' && classifyError(run, pong.value)) return;
@@ -132,6 +144,7 @@ function recordOpen(run: ProbeRun, info: InfoSections): void {
   result.product = product;
   if (version !== undefined) result.version = version;
   result.metadata = { ...result.metadata, ...openMetadata(info) };
+  result.inventory = inventoryOf(info);
   result.peers.push(...peersOf(info));
   run.setEvidence(openEvidence(info));
 }
@@ -174,6 +187,25 @@ function openMetadata(info: InfoSections): Record<string, unknown> {
   if (replication.replicas.length > 0) meta.connectedReplicas = replication.replicas.length;
   for (const k of Object.keys(meta)) if (meta[k] === undefined) delete meta[k];
   return meta;
+}
+
+/** INFO keyspace as the normalised inventory: one database entry per `dbN` line. */
+export function inventoryOf(info: InfoSections): Inventory {
+  const keyspace = parseKeyspace(info);
+  const namespaces: InventoryEntry[] = Object.entries(keyspace).map(([db, e]) => ({ path: [db], kind: 'database', records: e.keys }));
+  const inventory: Inventory = { records: namespaces.reduce((sum, n) => sum + (n.records ?? 0), 0), namespaces };
+  const dataset = infoInt(infoField(info, 'used_memory_dataset'));
+  if (dataset !== undefined) inventory.bytes = dataset;
+  return inventory;
+}
+
+/** Database numbers from INFO keyspace, most keys first (ties by number). */
+function databasesLargestFirst(info: InfoSections): number[] {
+  return Object.entries(parseKeyspace(info))
+    .map(([db, e]) => ({ n: Number(db.slice(2)), keys: e.keys }))
+    .filter((d) => Number.isSafeInteger(d.n) && d.n >= 0)
+    .sort((a, b) => b.keys - a.keys || a.n - b.n)
+    .map((d) => d.n);
 }
 
 function peersOf(info: InfoSections): Peer[] {
