@@ -64,7 +64,20 @@ export function normaliseName(name: string): string {
   return name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
+// Compiled once per phrase: the assessment runs for every answered probe of a scan.
+const phraseCache = new Map<string, RegExp>();
+
 function phraseRegex(phrase: string): RegExp {
+  let re = phraseCache.get(phrase);
+  if (re === undefined) {
+    re = compilePhrase(phrase);
+    phraseCache.set(phrase, re);
+  }
+  re.lastIndex = 0;
+  return re;
+}
+
+function compilePhrase(phrase: string): RegExp {
   const body = phrase.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+');
   return /^[\x00-\x7f]+$/.test(phrase) ? new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, 'iu') : new RegExp(body, 'iu');
 }

@@ -3,6 +3,7 @@ import { type Config, type SampleSettings, type ScanDefaults } from '../config/c
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
 import { honeypotSuspicions } from '../assess/honeypot.js';
+import { eachFinding } from '../store/paging.js';
 import { type FindingRecord, type ScanRecord, type Store } from '../store/store.js';
 import { ExclusionSet } from '../targets/exclusion.js';
 import { readSpecFile } from '../targets/sources.js';
@@ -174,19 +175,27 @@ async function execute(
  * likely honeypots, so they are shown as such instead of as real exposures.
  */
 export async function flagHoneypots(store: Store, scanId: string): Promise<number> {
-  const byHost = new Map<string, FindingRecord[]>();
-  for (const f of await store.listFindings({ scanId })) {
-    const list = byHost.get(f.host) ?? [];
-    list.push(f);
-    byHost.set(f.host, list);
-  }
+  // Judged on what this scan saw of each host, paging through its findings in address order (a host's
+  // services are contiguous): a multi-product honeypot answers on all its ports within one scan.
   let flagged = 0;
-  for (const host of byHost.keys()) {
-    const all = (await store.getHost(host))?.findings ?? [];
-    const suspicions = honeypotSuspicions(all);
+  let host: string | undefined;
+  let services: FindingRecord[] = [];
+  const judge = async (): Promise<void> => {
+    if (host === undefined) return;
+    const suspicions = honeypotSuspicions(services);
     if (suspicions.length > 0) flagged++;
-    if (suspicions.length > 0 || all.some((f) => f.honeypot)) await store.setHostHoneypot(host, suspicions.length > 0 ? suspicions : null);
+    // Write only when something changes: a new suspicion, or an old flag to clear.
+    if (suspicions.length > 0 || services.some((f) => f.honeypot)) await store.setHostHoneypot(host, suspicions.length > 0 ? suspicions : null);
+  };
+  for await (const f of eachFinding(store, { scanId })) {
+    if (f.host !== host) {
+      await judge();
+      host = f.host;
+      services = [];
+    }
+    services.push(f);
   }
+  await judge();
   return flagged;
 }
 

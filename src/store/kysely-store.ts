@@ -274,6 +274,7 @@ class KyselyStore implements Store {
       }
       query = query.orderBy('findings.host_key').orderBy('findings.port').orderBy('findings.module');
       if (filter.limit !== undefined) query = query.limit(integer(filter.limit, 'limit'));
+      if (filter.offset !== undefined) query = query.offset(integer(filter.offset, 'offset'));
       return (await query.execute()).map(toFindingRecord);
     });
   }

@@ -103,6 +103,8 @@ export interface FindingFilter {
   /** Only findings with compromise signs. */
   compromised?: boolean;
   limit?: number;
+  /** Skip this many (with `limit`, for paging through a large scan). */
+  offset?: number;
 }
 
 export interface AuditRecord {

@@ -5,7 +5,8 @@ import { type ProbeResult } from '../../core/types.js';
 import { answered } from '../../discover/scanner.js';
 import { planPeers } from '../../discover/follow-peers.js';
 import { prepareScan, resumeScan, startScan, type NewScanRequest, type ScanRun } from '../../discover/scan-job.js';
-import { type FindingRecord } from '../../store/store.js';
+import { eachFinding } from '../../store/paging.js';
+import { type FindingRecord, type Store } from '../../store/store.js';
 import { parsePortSpecs } from '../../protocols/port-specs.js';
 import { PROBES } from '../../protocols/registry.js';
 import { readSpecFile, readSpecStream } from '../../targets/sources.js';
@@ -168,7 +169,8 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
     );
     if (!outcome.complete) log(`Resume it with: lockdown scan --resume ${scan.id}${opts.db ? ` --db ${opts.db}` : ''}`);
 
-    let findings = await withStore(opts, (store) => store.listFindings({ scanId: scan.id }));
+    // ndjson already streamed every result: do not load the whole scan back into memory for it.
+    let findings = format === 'ndjson' ? [] : await withStore(opts, (store) => store.listFindings({ scanId: scan.id }));
     const peerScans: string[] = [];
     if (opts.followPeers) {
       if (!followUp) log('--follow-peers applies to new scans, not to --resume');
@@ -184,11 +186,21 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       else log('No service answered.');
     }
     if (!outcome.complete) return ExitCode.interrupted;
+    if (format === 'ndjson' && failOn.kind !== 'none') {
+      return (await withStore(opts, (store) => anyFinding(store, [scan.id, ...peerScans], (f) => failsOn(failOn, [f]))))
+        ? ExitCode.findings
+        : ExitCode.ok;
+    }
     return failsOn(failOn, findings) ? ExitCode.findings : ExitCode.ok;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+async function anyFinding(store: Store, scanIds: string[], test: (f: FindingRecord) => boolean): Promise<boolean> {
+  for (const scanId of scanIds) for await (const f of eachFinding(store, { scanId })) if (test(f)) return true;
+  return false;
 }
 
 /** Probe the peers the findings name, in follow-up scans, round by round (bounded). */
