@@ -7,7 +7,7 @@
  * the same namespace, on the same target list; each tool's successes are counted from its own output
  * so both did the same work. Needs root (ip netns), Debian's redis-server, nmap and GNU time.
  *
- * Environment: BENCH_ADDRESSES (default 4096), BENCH_CONCURRENCY (default 1000), BENCH_BIG_INFLIGHT (default 4096).
+ * Environment: BENCH_ADDRESSES (default 16384, a power of two), BENCH_CONCURRENCY (default 1000), BENCH_BIG_INFLIGHT (default 4096).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const ADDRESSES = Number(process.env.BENCH_ADDRESSES ?? 4096);
+const ADDRESSES = Number(process.env.BENCH_ADDRESSES ?? 16384);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);
 const BIG_INFLIGHT = Number(process.env.BENCH_BIG_INFLIGHT ?? 4096);
 const ns = `lockdown-bench-${process.pid}`;

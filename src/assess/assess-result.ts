@@ -4,9 +4,10 @@
  * reads only what the probe already produced, so it runs the same for scans, imports and re-checks.
  */
 import { type FindingAssessment, type InventoryEntry, type ProbeResult } from '../core/types.js';
-import { type Rules } from '../rules/load.js';
+import { builtinRules, type Rules } from '../rules/load.js';
 import { type NamespaceKind } from '../rules/schema.js';
 import { assessCompromise, type NamespaceInfo } from './compromise.js';
+import { createNameMatcher, type NameMatcher } from './name-matcher.js';
 import { schemaSignals, type SchemaEntry } from './schema-signals.js';
 import { severityOf, type SensitiveCount } from './severity.js';
 
@@ -27,9 +28,21 @@ const KIND: Record<InventoryEntry['kind'], NamespaceKind> = {
 /** Paths of the schema signals kept per category (enough to act on, bounded). */
 const PATHS_PER_CATEGORY = 10;
 
+// The name matcher compiles every sensitive-name rule: build it once per rule set, not per probe.
+const matchers = new WeakMap<Rules, NameMatcher>();
+function matcherFor(rules: Rules): NameMatcher {
+  let m = matchers.get(rules);
+  if (!m) {
+    m = createNameMatcher(rules.sensitiveNames.rules, rules.sensitiveNames.identifierTerms);
+    matchers.set(rules, m);
+  }
+  return m;
+}
+
 export function assessResult(result: ProbeResult, opts: { rules?: Rules } = {}): FindingAssessment {
   const inventory = result.inventory;
-  const rulesOpt = opts.rules ? { rules: opts.rules } : {};
+  const rules = opts.rules ?? builtinRules();
+  const rulesOpt = { rules };
 
   // Names: every namespace path, and each field under it.
   const entries: SchemaEntry[] = [];
@@ -37,7 +50,7 @@ export function assessResult(result: ProbeResult, opts: { rules?: Rules } = {}):
     entries.push(ns.path);
     for (const f of ns.fields ?? []) entries.push([...ns.path, f]);
   }
-  const signals = entries.length > 0 ? schemaSignals(entries, rulesOpt) : [];
+  const signals = entries.length > 0 ? schemaSignals(entries, { rules, matcher: matcherFor(rules) }) : [];
   const sensitive: FindingAssessment['sensitive'] = signals.map((s) => ({
     category: s.category,
     count: s.count,
