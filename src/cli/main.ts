@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LockdownError } from '../core/errors.js';
+import { registerAttribute } from './commands/attribute.js';
 import { registerAudit } from './commands/audit.js';
 import { registerFindings } from './commands/findings.js';
 import { registerImport } from './commands/import.js';
@@ -44,6 +45,7 @@ Examples:
   registerShow(program);
   registerScans(program);
   registerAudit(program);
+  registerAttribute(program);
   registerModules(program);
   return program;
 }

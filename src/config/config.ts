@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_ATTRIBUTION_CONFIG, type AttributionConfig } from '../disclose/attribution/types.js';
 
 /**
  * The one documented configuration (docs/config.md, lockdown.example.yaml).
@@ -28,6 +29,8 @@ export interface Config {
   scan: ScanDefaults;
   /** Value sampling inside scope.authorized (sensitive-data detection). Never applies outside it. */
   sample: SampleSettings;
+  /** Who owns an address: reverse DNS servers, RDAP bootstrap, .mmdb files, timeouts, cache TTL. */
+  attribution: AttributionConfig;
   /** Where the config came from, for messages. */
   source: string;
 }
@@ -92,6 +95,7 @@ export function defaultConfig(): Config {
     excludeFile: undefined,
     scan: { ...DEFAULT_SCAN },
     sample: { ...DEFAULT_SAMPLE },
+    attribution: { ...DEFAULT_ATTRIBUTION_CONFIG, mmdb: {}, timeoutsMs: { ...DEFAULT_ATTRIBUTION_CONFIG.timeoutsMs } },
     source: 'built-in defaults',
   };
 }
@@ -132,7 +136,8 @@ export function parseConfigFile(file: string): Config {
   return validateConfig(raw ?? {}, file);
 }
 
-const TOP_KEYS = new Set(['identity', 'scope', 'exclude', 'excludeFile', 'scan', 'sample']);
+const TOP_KEYS = new Set(['identity', 'scope', 'exclude', 'excludeFile', 'scan', 'sample', 'attribution']);
+const ATTRIBUTION_KEYS = new Set(['dnsServers', 'rdapBootstrapDir', 'mmdb', 'timeoutsMs', 'cacheTtlHours']);
 const SAMPLE_KEYS = new Set(['enabled', 'perCollection', 'maxBytes', 'maxCollections']);
 const IDENTITY_KEYS = new Set(['name', 'contact', 'operator']);
 const SCOPE_KEYS = new Set(['authorized']);
@@ -180,6 +185,27 @@ export function validateConfig(raw: unknown, source: string): Config {
       const v = asPositiveInt(sample[key], source, `sample.${key}`);
       if (v > SAMPLE_LIMITS[key]) throw new ConfigError(`sample.${key} ${v} from ${source} is above the hard limit of ${SAMPLE_LIMITS[key]}`);
       cfg.sample[key] = v;
+    }
+  }
+  if (top.attribution !== undefined) {
+    const a = asObject(top.attribution, source, 'attribution');
+    checkKeys(a, ATTRIBUTION_KEYS, source, 'attribution.');
+    const here = (f: string): string => path.resolve(path.dirname(path.resolve(source)), f);
+    if (a.dnsServers !== undefined) cfg.attribution.dnsServers = asStringList(a.dnsServers, source, 'attribution.dnsServers');
+    if (a.rdapBootstrapDir !== undefined) cfg.attribution.rdapBootstrapDir = here(asString(a.rdapBootstrapDir, source, 'attribution.rdapBootstrapDir'));
+    if (a.mmdb !== undefined) {
+      const m = asObject(a.mmdb, source, 'attribution.mmdb');
+      checkKeys(m, new Set(['asn', 'country', 'city']), source, 'attribution.mmdb.');
+      for (const k of ['asn', 'country', 'city'] as const) if (m[k] !== undefined) cfg.attribution.mmdb[k] = here(asString(m[k], source, `attribution.mmdb.${k}`));
+    }
+    if (a.timeoutsMs !== undefined) {
+      const t = asObject(a.timeoutsMs, source, 'attribution.timeoutsMs');
+      checkKeys(t, new Set(['dns', 'rdap', 'securityTxt']), source, 'attribution.timeoutsMs.');
+      for (const k of ['dns', 'rdap', 'securityTxt'] as const) if (t[k] !== undefined) cfg.attribution.timeoutsMs[k] = asPositiveInt(t[k], source, `attribution.timeoutsMs.${k}`);
+    }
+    if (a.cacheTtlHours !== undefined) {
+      if (typeof a.cacheTtlHours !== 'number' || a.cacheTtlHours < 0) throw new ConfigError(`attribution.cacheTtlHours in ${source} must be a number ≥ 0`);
+      cfg.attribution.cacheTtlHours = a.cacheTtlHours;
     }
   }
   checkScanLimits(cfg.scan, source);

@@ -67,6 +67,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
 class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kysely(): Kysely<any> {
+    return this.#db;
+  }
+
+  get label(): string {
+    return this.#label;
+  }
   readonly #label: string;
   readonly #clock: () => Date;
   #closed = false;

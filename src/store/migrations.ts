@@ -1,4 +1,5 @@
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { attributionCacheMigration } from './attribution-cache.js';
 import { StoreError, errorMessage } from '../core/errors.js';
 
 /**
@@ -227,13 +228,14 @@ function honeypot(): Migration {
   };
 }
 
-/** Every migration, by name. */
+/** Every migration, by name. Later stages keep theirs beside their repository (attribution-cache.ts …). */
 export function migrations(flavor: SqlFlavor): Record<string, Migration> {
   return {
     '0001_initial': initial(flavor),
     '0002_imports': imports(),
     '0003_assessment': assessment(),
     '0004_honeypot': honeypot(),
+    '0005_attribution_cache': attributionCacheMigration,
   };
 }
 

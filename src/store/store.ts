@@ -1,3 +1,4 @@
+import { type Kysely } from 'kysely';
 import {
   type AuthVerdict,
   type FindingAssessment,
@@ -138,6 +139,13 @@ export interface HostRecord {
 }
 
 export interface Store extends ImportStore {
+  /** The database's name for messages (path or `:memory:`). */
+  readonly label: string;
+  /**
+   * The Kysely handle, for the repositories of later stages that share this database and its
+   * migrations (attribution cache, cases). Everything else goes through the methods below.
+   */
+  kysely(): Kysely<any>;
   createScan(scan: NewScan): Promise<ScanRecord>;
   getScan(id: string): Promise<ScanRecord | undefined>;
   listScans(limit?: number): Promise<ScanRecord[]>;
