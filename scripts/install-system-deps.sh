@@ -2,7 +2,7 @@
 # Installs the real database servers the tests and the demo run (Debian packages), without letting
 # their package scripts start daemons on default ports. Idempotent; needs root (or sudo).
 set -euo pipefail
-PKGS=(redis-server postgresql mariadb-server mariadb-client memcached nmap iproute2 time clickhouse-server clickhouse-client influxdb influxdb-client etcd-server etcd-client zookeeper dnsmasq-base libmaxmind-db-writer-perl)
+PKGS=(redis-server postgresql mariadb-server mariadb-client memcached nmap iproute2 time clickhouse-server clickhouse-client influxdb influxdb-client etcd-server etcd-client zookeeper dnsmasq-base libmaxmind-db-writer-perl openssl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [[ ${#missing[@]} -eq 0 ]]; then echo "[deps] all system packages present"; exit 0; fi
