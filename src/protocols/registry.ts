@@ -4,6 +4,7 @@ import { cassandraProbe } from './cassandra/probe.js';
 import { clickhouseProbe } from './clickhouse/probe.js';
 import { couchdbProbe } from './couchdb/probe.js';
 import { elasticsearchProbe } from './elasticsearch/probe.js';
+import { etcdProbe } from './etcd/probe.js';
 import { influxdbProbe } from './influxdb/probe.js';
 import { memcachedProbe } from './memcached/probe.js';
 import { mongodbProbe } from './mongodb/probe.js';
@@ -11,6 +12,7 @@ import { mssqlProbe } from './mssql/probe.js';
 import { mysqlProbe } from './mysql/probe.js';
 import { postgresProbe } from './postgres/probe.js';
 import { redisProbe } from './redis/probe.js';
+import { zookeeperProbe } from './zookeeper/probe.js';
 
 /**
  * The explicit list of protocol modules (zgrab2's default_modules.go model).
@@ -27,6 +29,8 @@ export const PROBES: readonly Probe[] = [
   couchdbProbe,
   clickhouseProbe,
   influxdbProbe,
+  etcdProbe,
+  zookeeperProbe,
   mssqlProbe,
   // Last: it labels many products by port, and probeForPort takes the first module that claims a port.
   bannerProbe,

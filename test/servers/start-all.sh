@@ -3,7 +3,7 @@
 # scripts that were not already running are appended to FILE so the caller can stop just those.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-for s in redis memcached postgres mysql couchdb mongodb elasticsearch opensearch cassandra clickhouse influxdb; do
+for s in redis memcached postgres mysql couchdb mongodb elasticsearch opensearch cassandra clickhouse influxdb etcd zookeeper; do
   out="$(bash "$HERE/$s.sh" start)"
   echo "$out"
   if [[ -n "${LOCKDOWN_SERVERS_STARTED:-}" ]] && grep -q "started" <<<"$out"; then echo "$s" >> "$LOCKDOWN_SERVERS_STARTED"; fi
