@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { LockdownError } from '../core/errors.js';
 import { registerAttribute } from './commands/attribute.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCase } from './commands/case.js';
 import { registerFindings } from './commands/findings.js';
 import { registerImport } from './commands/import.js';
 import { registerModules } from './commands/modules.js';
@@ -37,7 +38,12 @@ Examples:
   lockdown findings --json
   lockdown show 127.0.10.1
   lockdown scans
-  lockdown scan --resume <scan-id>`,
+  lockdown scan --resume <scan-id>
+  lockdown attribute 192.0.2.10
+  lockdown case open 127.0.10.1:6379/redis --to abuse@example.net
+  lockdown case notify <case-id> --smtp smtp://mail.example.net:25
+  lockdown case reverify
+  lockdown case stats`,
     );
   registerScan(program, setExit);
   registerFindings(program, setExit);
@@ -46,6 +52,7 @@ Examples:
   registerScans(program);
   registerAudit(program);
   registerAttribute(program);
+  registerCase(program, setExit);
   registerModules(program);
   return program;
 }

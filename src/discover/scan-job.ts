@@ -110,6 +110,9 @@ export async function resumeScan(store: Store, scanId: string, probes: readonly 
   const scan = await store.getScan(scanId);
   if (!scan) throw new NotFoundError(`No scan with id ${scanId}; \`lockdown scans\` lists them`);
   if (isVerifySpec(scan.spec)) return resumeVerify(store, scanId, probes, hooks);
+  if ((scan.spec as { kind?: unknown } | null)?.kind === 'case-reverify') {
+    throw new UsageError(`Scan ${scanId} is a case re-verification; run \`lockdown case reverify\` again instead of resuming it`);
+  }
   if (scan.state === 'completed') throw new UsageError(`Scan ${scanId} already completed; nothing to resume`);
   const spec = scan.spec as ScanSpec;
   if (spec?.version !== 1) throw new UsageError(`Scan ${scanId} was stored by an incompatible version and cannot be resumed`);

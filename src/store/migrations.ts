@@ -1,5 +1,6 @@
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { attributionCacheMigration } from './attribution-cache.js';
+import { casesMigration } from './cases-store.js';
 import { StoreError, errorMessage } from '../core/errors.js';
 
 /**
@@ -236,6 +237,7 @@ export function migrations(flavor: SqlFlavor): Record<string, Migration> {
     '0003_assessment': assessment(),
     '0004_honeypot': honeypot(),
     '0005_attribution_cache': attributionCacheMigration,
+    '0006_cases': casesMigration,
   };
 }
 

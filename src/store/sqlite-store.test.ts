@@ -68,7 +68,7 @@ describe('openSqliteStore', () => {
     assert.ok(existsSync(path));
     assert.deepEqual(
       tables(path).filter((t) => !t.startsWith('sqlite_')),
-      ['attribution_cache', 'audit_log', 'candidates', 'findings', 'hosts', 'imports', 'kysely_migration', 'kysely_migration_lock', 'observations', 'scan_done', 'scans'],
+      ['attribution_cache', 'audit_log', 'candidates', 'case_events', 'cases', 'findings', 'hosts', 'imports', 'kysely_migration', 'kysely_migration_lock', 'observations', 'scan_done', 'scans'],
     );
     const raw = new BetterSqlite3(path);
     try {
@@ -77,7 +77,7 @@ describe('openSqliteStore', () => {
       assert.deepEqual(migrated.map((m) => (m as { name: string }).name), Object.keys(migrations('sqlite')).sort());
       assert.equal(migrated.at(-1) && (migrated.at(-1) as { name: string }).name, LATEST_MIGRATION);
       const indexes = (raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_%' order by name").all() as { name: string }[]).map((r) => r.name);
-      assert.deepEqual(indexes, ['attribution_cache_expires', 'audit_log_host', 'audit_log_scan', 'candidates_service', 'findings_auth', 'findings_last_scan', 'findings_module', 'findings_order', 'findings_severity', 'hosts_host_key', 'imports_started_at', 'observations_service', 'scans_created_at']);
+      assert.deepEqual(indexes, ['attribution_cache_expires', 'audit_log_host', 'audit_log_scan', 'candidates_service', 'cases_due', 'cases_host', 'cases_state', 'findings_auth', 'findings_last_scan', 'findings_module', 'findings_order', 'findings_severity', 'hosts_host_key', 'imports_started_at', 'observations_service', 'scans_created_at']);
       raw.close();
 
       const again = await openSqliteStore(path);
