@@ -41,7 +41,7 @@ Examples:
   lockdown scan --resume <scan-id>
   lockdown attribute 192.0.2.10
   lockdown case open 127.0.10.1:6379/redis --to abuse@example.net
-  lockdown case notify <case-id> --smtp smtp://mail.example.net:25
+  lockdown case notify <case-id> --smtp-url smtp://mail.example.net:25 --from cert@example.org
   lockdown case reverify
   lockdown case stats`,
     );
