@@ -67,7 +67,14 @@ export function assessResult(result: ProbeResult, opts: { rules?: Rules } = {}):
     kind: KIND[ns.kind],
     ...(ns.records !== undefined ? { count: ns.records } : {}),
   }));
-  const compromise = assessCompromise({ product: result.module, namespaces, ...redisConfig(result) }, rulesOpt);
+  const fromNames = assessCompromise({ product: result.module, namespaces, ...redisConfig(result) }, rulesOpt);
+  // Matches on sampled values (note wording, planted payloads) come from the module, already masked.
+  const fromValues = result.sample?.compromise ?? [];
+  const seen = new Set(fromNames.matches.map((m) => m.ruleId));
+  const compromise = {
+    compromised: fromNames.compromised || fromValues.some((m) => m.strength === 'strong'),
+    matches: [...fromNames.matches, ...fromValues.filter((m) => !seen.has(m.ruleId))],
+  };
 
   const severityInput = {
     status: result.status,

@@ -153,6 +153,8 @@ export interface RedactedSample {
   documents: number;
   bytes: number;
   categories: Record<string, unknown>;
+  /** Compromise rules that matched sampled values (ransom-note wording, planted Redis payloads); masked evidence. */
+  compromise?: { ruleId: string; description: string; strength: 'strong' | 'weak'; evidence: string }[];
 }
 
 export const SEVERITY_LEVELS = ['critical', 'high', 'medium', 'low', 'info'] as const;

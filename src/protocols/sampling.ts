@@ -8,7 +8,7 @@
  * looks at them. Sampling runs only when `ctx.sample` is set (the caller sets it only for targets inside
  * `scope.authorized`); without it not one sampling command is sent.
  */
-import { assessSample, SAMPLE_HARD_CAPS, type SampleInput } from '../assess/index.js';
+import { assessCompromise, assessSample, SAMPLE_HARD_CAPS, type SampleInput } from '../assess/index.js';
 import { errorMessage, LockdownError, ErrorCode } from '../core/errors.js';
 import { type RedactedSample, type SamplePlan } from '../core/types.js';
 
@@ -74,7 +74,8 @@ export interface RedactedOutcome {
  * scanner's per-collection (and per-records-input) bound: modules that pass one records input for several
  * namespaces raise it to what they bounded themselves, never past the hard cap.
  */
-export function redactSample(input: SampleInput, limits: SampleLimits, maxDocuments = limits.perCollection): RedactedOutcome {
+export function redactSample(input: SampleInput, limits: SampleLimits, maxDocuments = limits.perCollection, product = 'unknown'): RedactedOutcome {
+  const compromise = sampledCompromise(input, product);
   const a = assessSample(input, {
     maxDocuments: clamp(maxDocuments, SAMPLE_HARD_CAPS.maxDocuments),
     maxBytes: limits.maxBytes,
@@ -83,7 +84,51 @@ export function redactSample(input: SampleInput, limits: SampleLimits, maxDocume
   for (const c of a.byCategory) {
     categories[c.category] = { count: c.count, detectors: [...c.detectors], fields: c.fields.map((f) => ({ path: f.path, count: f.count })), example: c.example };
   }
-  return { sample: { documents: a.documents, bytes: a.bytes, categories }, truncated: [...a.truncated] };
+  return { sample: { documents: a.documents, bytes: a.bytes, categories, ...(compromise.length > 0 ? { compromise } : {}) }, truncated: [...a.truncated] };
+}
+
+/** Text scanned per ransom-note collection at most (notes are short; this bounds a hostile one). */
+const NOTE_TEXT_CAP = 64 * 1024;
+
+/**
+ * Compromise signs that need values: the wording of a ransom note (only in collections whose *name* is
+ * a ransom-note name, so ordinary chat text is never read as a note) and planted Redis payloads (cron
+ * lines, ssh keys). The rules mask and cap their evidence; the texts themselves are dropped here.
+ * Inputs are the module's bounded, already-read sample arrays.
+ */
+function sampledCompromise(input: SampleInput, product: string): NonNullable<RedactedSample['compromise']> {
+  if ('records' in input) {
+    const redisValues: { key: string; value: string }[] = [];
+    for (const r of input.records) if (typeof r.value === 'string') redisValues.push({ key: r.path, value: r.value.slice(0, NOTE_TEXT_CAP) });
+    if (redisValues.length === 0) return [];
+    return strip(assessCompromise({ product, redisValues }).matches);
+  }
+  const notes: string[] = [];
+  for (const c of input.collections) {
+    const path = c.name.split('.');
+    const named = assessCompromise({ product, namespaces: [{ path, kind: 'collection' }] }).matches.length > 0;
+    if (!named) continue;
+    let text = '';
+    for (const doc of c.documents) {
+      collectStrings(doc, (s) => {
+        if (text.length < NOTE_TEXT_CAP) text += `${s}\n`;
+      });
+      if (text.length >= NOTE_TEXT_CAP) break;
+    }
+    if (text) notes.push(text.slice(0, NOTE_TEXT_CAP));
+  }
+  return notes.length > 0 ? strip(assessCompromise({ product, notes }).matches) : [];
+}
+
+function strip(matches: { ruleId: string; description: string; strength: 'strong' | 'weak'; evidence: string }[]) {
+  return matches.map((m) => ({ ruleId: m.ruleId, description: m.description, strength: m.strength, evidence: m.evidence }));
+}
+
+function collectStrings(v: unknown, out: (s: string) => void, depth = 0): void {
+  if (depth > 16) return;
+  if (typeof v === 'string') out(v);
+  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
+  else if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) for (const x of Object.values(v)) collectStrings(x, out, depth + 1);
 }
 
 /** Sampling facts that are safe in metadata: counts and limits only, never a value. */

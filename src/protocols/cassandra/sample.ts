@@ -65,7 +65,7 @@ export async function sampleCassandra(run: ProbeRun, session: Session, tables: R
     }
   }
   const read = collections.length;
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'cassandra');
   collections.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: read, bytesRead: budget.spent, limits, truncated };

@@ -64,7 +64,7 @@ export async function sampleCouchdb(run: ProbeRun, infos: ReadonlyMap<string, Co
     }
   }
   const read = collections.length;
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'couchdb');
   collections.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: read, bytesRead: budget.spent, limits, truncated };

@@ -71,7 +71,7 @@ export async function sampleElasticsearch(run: ProbeRun, tls: boolean, indices: 
     collections.push({ name: index.name, documents });
     read++;
   }
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'elasticsearch');
   collections.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: read, bytesRead: budget.spent, limits, truncated };

@@ -87,7 +87,7 @@ export async function sampleMongo(run: ProbeRun, conn: MongoConnection, candidat
     read++;
     if ((num((cursor as Document).id) ?? 0) !== 0) run.result.errors.push(`Sampling ${c.db}.${c.collection}: server kept a cursor open despite singleBatch`);
   }
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'mongodb');
   collections.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: read, bytesRead: conn.session.bytesRead - started, limits, truncated };

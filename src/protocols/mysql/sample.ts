@@ -83,7 +83,7 @@ export async function sampleMysql(run: ProbeRun, session: Session): Promise<void
     run.result.errors.push(samplingError('tables', err));
   }
   const read = collections.length;
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'mysql');
   collections.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: read, bytesRead: session.bytesRead - started, limits, truncated };

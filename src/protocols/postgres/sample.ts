@@ -187,7 +187,7 @@ export async function samplePostgres(
   }
 
   const sampledTables = collections.length;
-  const { sample, truncated } = redactSample({ collections }, limits);
+  const { sample, truncated } = redactSample({ collections }, limits, limits.perCollection, 'postgres');
   collections.length = 0;
   run.result.sample = sample;
   if (run.result.inventory !== undefined) run.result.inventory.namespaces.push(...tables);

@@ -103,7 +103,7 @@ export async function sampleRedis(run: ProbeRun, session: Session, dbs: readonly
       break; // the connection is no longer usable
     }
   }
-  const { sample, truncated } = redactSample({ records }, limits, limits.perCollection * Math.max(1, sampled));
+  const { sample, truncated } = redactSample({ records }, limits, limits.perCollection * Math.max(1, sampled), 'redis');
   records.length = 0;
   run.result.sample = sample;
   const facts: SamplingFacts = { collections: sampled, bytesRead: session.bytesRead - started, limits, truncated };
