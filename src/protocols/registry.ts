@@ -6,6 +6,7 @@ import { couchdbProbe } from './couchdb/probe.js';
 import { elasticsearchProbe } from './elasticsearch/probe.js';
 import { etcdProbe } from './etcd/probe.js';
 import { influxdbProbe } from './influxdb/probe.js';
+import { kibanaProbe } from './kibana/probe.js';
 import { memcachedProbe } from './memcached/probe.js';
 import { mongodbProbe } from './mongodb/probe.js';
 import { mssqlProbe } from './mssql/probe.js';
@@ -25,6 +26,7 @@ export const PROBES: readonly Probe[] = [
   memcachedProbe,
   mongodbProbe,
   elasticsearchProbe,
+  kibanaProbe,
   cassandraProbe,
   couchdbProbe,
   clickhouseProbe,
