@@ -46,14 +46,13 @@
  *   scanner could not see otherwise.
  */
 import { STATUS_CODES } from 'node:http';
-import { ErrorCode, LockdownError, ProtocolError, errorMessage } from '../../core/errors.js';
+import { ErrorCode, LockdownError } from '../../core/errors.js';
 import { AuthVerdict, type Inventory, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
+import { plainThenTls } from '../../net/http-tls-fallback.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
-import { statusFromError } from '../../net/status.js';
 import {
   CAT_INDICES_COLUMNS,
-  bodyText,
   kibanaFromReply,
   parseAddress,
   parseCatIndices,
@@ -153,52 +152,14 @@ function get(run: ProbeRun, request: EsRequest, tls: boolean): Promise<HttpRespo
   return run.http(ES_COMMANDS[request], { method: 'GET', path: ES_PATHS[request], tls });
 }
 
-/**
- * `GET /` in plain HTTP, and once more over TLS when the port looks TLS-only. When TLS fails as well, the
- * clearer of the two failures stands: a TLS handshake that met non-TLS bytes means the port speaks neither.
- */
-async function fetchRoot(run: ProbeRun): Promise<{ res: HttpResponse; tls: boolean; plainFailure?: string }> {
-  let plainFailure: unknown;
-  try {
-    const res = await get(run, 'root', false);
-    if (!plainHttpToTlsPort(res)) return { res, tls: false };
-    plainFailure = new ProtocolError(`Plain HTTP answered HTTP ${res.status} naming HTTPS`);
-  } catch (err) {
-    if (run.signal.aborted || !worthTlsRetry(err)) throw err;
-    plainFailure = err;
-  }
-  try {
-    return { res: await get(run, 'root', true), tls: true, plainFailure: errorMessage(plainFailure) };
-  } catch (err) {
-    if (run.signal.aborted) throw err;
-    if (isTlsHandshakeFailure(err)) {
-      throw new ProtocolError(`Neither HTTP nor HTTPS: plain HTTP: ${errorMessage(plainFailure)}; TLS: ${errorMessage(err)}`, { cause: err });
-    }
-    throw plainFailure;
-  }
+/** `GET /` in plain HTTP, retried over TLS when the port looks TLS-only (src/net/http-tls-fallback.ts). */
+function fetchRoot(run: ProbeRun): Promise<{ res: HttpResponse; tls: boolean; plainFailure?: string }> {
+  return plainThenTls(run, (tls) => get(run, 'root', tls));
 }
 
-/** A plain request failed the way a TLS-only port fails it: closed/reset, or bytes that are not HTTP. */
-function worthTlsRetry(err: unknown): boolean {
-  const status = statusFromError(err);
-  return status === 'connection-closed' || status === 'protocol-error';
-}
 
-/** nginx: "The plain HTTP request was sent to HTTPS port"; Go: "Client sent an HTTP request to an HTTPS server". */
-function plainHttpToTlsPort(res: HttpResponse): boolean {
-  return res.status === 400 && /plain HTTP request was sent to HTTPS port|HTTP request to an HTTPS server/i.test(bodyText(res.body.subarray(0, 4096)));
-}
 
-function errCode(err: unknown): string {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' ? code : '';
-}
 
-function isTlsHandshakeFailure(err: unknown): boolean {
-  const code = errCode(err);
-  return code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('HPE_') || /SSL|TLS|secure/i.test(errorMessage(err));
-}
 
 function recordRoot(run: ProbeRun, info: RootInfo): void {
   const result = run.result;

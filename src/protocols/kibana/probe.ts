@@ -45,12 +45,12 @@
  *   records them (`inventoryOf`).
  */
 import { STATUS_CODES } from 'node:http';
-import { ErrorCode, LockdownError, ProtocolError, errorMessage } from '../../core/errors.js';
+import { ErrorCode, LockdownError, ProtocolError } from '../../core/errors.js';
 import { AuthVerdict, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
+import { plainThenTls } from '../../net/http-tls-fallback.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
-import { statusFromError } from '../../net/status.js';
-import { bodyText, kibanaFromReply, parseErrorBody, parseKibanaStatus, type CatIndices, type ErrorInfo, type KibanaProduct, type KibanaStatus } from '../elasticsearch/codec.js';
+import { kibanaFromReply, parseErrorBody, parseKibanaStatus, type CatIndices, type ErrorInfo, type KibanaProduct, type KibanaStatus } from '../elasticsearch/codec.js';
 import { inventoryOf } from '../elasticsearch/probe.js';
 import { CONSOLE_PROXY_TARGET, consoleProxyHeaders, kibanaRedirect, readConsoleProxyReply, type ConsoleProxyReply } from './codec.js';
 
@@ -256,46 +256,10 @@ function describeError(error: ErrorInfo): string {
   return error.text !== undefined ? printable(error.text, 256) : '';
 }
 
-/**
- * `GET /api/status` in plain HTTP, and once more over TLS when the port looks TLS-only (Kibana with
- * `server.ssl.enabled`). When TLS fails as well, a handshake that met non-TLS bytes means the port speaks
- * neither. (The same rule as the elasticsearch module's `GET /`.)
- */
-async function fetchStatus(run: ProbeRun): Promise<{ res: HttpResponse; tls: boolean; plainFailure?: string }> {
-  let plainFailure: unknown;
-  try {
-    const res = await get(run, 'status', false);
-    if (!plainHttpToTlsPort(res)) return { res, tls: false };
-    plainFailure = new ProtocolError(`Plain HTTP answered HTTP ${res.status} naming HTTPS`);
-  } catch (err) {
-    if (run.signal.aborted || !worthTlsRetry(err)) throw err;
-    plainFailure = err;
-  }
-  try {
-    return { res: await get(run, 'status', true), tls: true, plainFailure: errorMessage(plainFailure) };
-  } catch (err) {
-    if (run.signal.aborted) throw err;
-    if (isTlsHandshakeFailure(err)) {
-      throw new ProtocolError(`Neither HTTP nor HTTPS: plain HTTP: ${errorMessage(plainFailure)}; TLS: ${errorMessage(err)}`, { cause: err });
-    }
-    throw plainFailure;
-  }
+/** `GET /api/status` in plain HTTP, retried over TLS when the port looks TLS-only (src/net/http-tls-fallback.ts). */
+function fetchStatus(run: ProbeRun): Promise<{ res: HttpResponse; tls: boolean; plainFailure?: string }> {
+  return plainThenTls(run, (tls) => get(run, 'status', tls));
 }
 
-/** A plain request failed the way a TLS-only port fails it: closed/reset, or bytes that are not HTTP. */
-function worthTlsRetry(err: unknown): boolean {
-  const status = statusFromError(err);
-  return status === 'connection-closed' || status === 'protocol-error';
-}
 
-/** nginx: "The plain HTTP request was sent to HTTPS port"; Go: "Client sent an HTTP request to an HTTPS server". */
-function plainHttpToTlsPort(res: HttpResponse): boolean {
-  return res.status === 400 && /plain HTTP request was sent to HTTPS port|HTTP request to an HTTPS server/i.test(bodyText(res.body.subarray(0, 4096)));
-}
 
-function isTlsHandshakeFailure(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const raw = e?.code ?? e?.cause?.code;
-  const code = typeof raw === 'string' ? raw : '';
-  return code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('HPE_') || /SSL|TLS|secure/i.test(errorMessage(err));
-}
