@@ -19,6 +19,7 @@ import { type ProbeResult } from '../../core/types.js';
 import { garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
+import { assessResult } from '../../assess/assess-result.js';
 import { assessCompromise } from '../../assess/index.js';
 import { clearValues, RANSOM_NOTE, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 import { decodeMessage, decodeHeader, type MongoMessage } from './codec.js';
@@ -744,6 +745,14 @@ describe('mongodb value sampling (ctx.sample, inside the authorized scope) on re
     for (const p of [RANSOM_DB, `${RANSOM_DB}/README`, 'shop/customers', 'shop/chats', 'logs/events']) assert.ok(paths.includes(p), p);
     const compromise = assessCompromise({ product: 'mongodb', namespaces: r.inventory!.namespaces.map((n) => ({ path: n.path, kind: n.kind === 'collection' ? 'collection' : 'database', ...(n.records !== undefined ? { count: n.records } : {}) })) });
     assert.equal(compromise.compromised, true);
+    // The note's wording was read (it sits in a collection named like a note) and kept only as masked rule matches.
+    assert.ok(r.sample?.compromise?.some((m) => m.strength === 'strong'), JSON.stringify(r.sample?.compromise));
+    // What the pipeline's assessment stage stores with the finding: compromised, severe, categories from values.
+    const assessed = assessResult(r);
+    assert.equal(assessed.compromised, true);
+    assert.ok(['critical', 'high'].includes(assessed.severity), assessed.severity);
+    assert.ok(assessed.sensitive.some((s) => s.source === 'sample' && s.category === 'national_id' && s.count === 6), JSON.stringify(assessed.sensitive));
+    assert.ok(!JSON.stringify(assessed).includes(RANSOM_NOTE.bitcoin), 'the wallet address is masked in the assessment');
 
     // On the wire: allow-listed commands only; each find bounded, single batch, never a getMore.
     const messages = decodeClientStream(proxy.clientBytes());
