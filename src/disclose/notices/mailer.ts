@@ -62,6 +62,8 @@ export class SendPacer {
     const at = Math.max(t, this.#next);
     this.#next = at + this.intervalMs;
     if (at > t) await new Promise((r) => setTimeout(r, at - t));
+    // A timer that fired late must not shorten the next gap: count the interval from the real send time.
+    this.#next = Math.max(this.#next, this.now() + this.intervalMs);
   }
 }
 
