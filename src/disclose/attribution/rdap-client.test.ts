@@ -136,7 +136,7 @@ describe('lookupRdap against loopback registries', () => {
     const started = performance.now();
     await rejectsWith(lookup('203.0.113.3', 500), `RDAP server ${REGISTRY_A_ADDRESS}:${servers.a.port} did not answer within 500 ms (${servers.a.base}registry/ip/203.0.113.3)`);
     const elapsed = performance.now() - started;
-    assert.ok(elapsed >= 450 && elapsed < 2000, `took ${Math.round(elapsed)} ms`);
+    assert.ok(elapsed >= 450 && elapsed < 5000, `took ${Math.round(elapsed)} ms`);
   });
 
   it('stops a redirect loop between two registries', async () => {

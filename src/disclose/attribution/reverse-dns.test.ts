@@ -40,7 +40,7 @@ describe('reverseLookup', () => {
         (err: unknown) => err instanceof ReverseDnsError && err.message === `Reverse DNS for 192.0.2.10 timed out after 600 ms (asked ${silent.server})`,
       );
       const elapsed = performance.now() - started;
-      assert.ok(elapsed >= 500 && elapsed < 1500, `took ${Math.round(elapsed)} ms`);
+      assert.ok(elapsed >= 500 && elapsed < 4500, `took ${Math.round(elapsed)} ms`);
       assert.ok(silent.received() >= 1, 'the query was sent to the silent server');
     } finally {
       await silent.close();

@@ -364,7 +364,7 @@ describe('postgres probe on misbehaving hosts', () => {
       const r = await probe('127.0.0.1', peer.port, probeCtx({ timeoutMs: 800 }));
       assert.equal(r.status, 'io-timeout');
       assert.equal(r.auth, 'inconclusive');
-      assert.ok(r.durationMs < 800 + 500, `took ${r.durationMs} ms`);
+      assert.ok(r.durationMs < 800 + 3000, `took ${r.durationMs} ms`);
       assert.deepEqual(r.commands, ['SSLRequest']);
     } finally {
       await peer.close();

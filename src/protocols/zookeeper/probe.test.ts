@@ -299,7 +299,7 @@ describe('zookeeper probe against hostile and absent peers', () => {
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /^Not a ZooKeeper reply to srvr: "SSH-2\.0/);
     assert.equal(result.product, undefined);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('100 MB flood of non-ZooKeeper bytes: protocol-error at once', async () => {
