@@ -255,7 +255,7 @@ describe('attribute', () => {
         { dnsServers: [silentDns.server], rdapBootstrapDir: dir, mmdb: { asn: missing }, timeoutsMs: { dns: 600, rdap: 600, securityTxt: 600 }, cacheTtlHours: 24 },
         { securityTxtPorts: [{ port: silentWeb.port, tls: false }] },
       );
-      assert.ok(performance.now() - started < 3000, 'bounded by the per-source timeouts, run at once');
+      assert.ok(performance.now() - started < 4000, 'bounded by the per-source timeouts, run at once');
       assert.equal(a.ip, TARGET_ADDRESS);
       assert.deepEqual(a.ptr, []);
       assert.equal(a.rdap, undefined);

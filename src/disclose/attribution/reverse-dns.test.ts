@@ -54,7 +54,7 @@ describe('reverseLookup', () => {
       setTimeout(() => ac.abort(), 100);
       const started = performance.now();
       await assert.rejects(reverseLookup('192.0.2.10', { servers: [silent.server], timeoutMs: 5000, signal: ac.signal }), /was cancelled/);
-      assert.ok(performance.now() - started < 1000);
+      assert.ok(performance.now() - started < 3000, 'the abort ended it long before the 5 s timeout');
     } finally {
       await silent.close();
     }
