@@ -144,8 +144,11 @@ async function serverCommand(host: string, body: Document): Promise<Document> {
 function commandName(msg: MongoMessage): string {
   if (msg.opCode === 2013) return Object.keys(msg.body)[0] ?? '';
   if (msg.opCode === 2004) {
-    const isMaster = Object.keys(msg.query)[0] === 'isMaster' && msg.fullCollectionName === 'admin.$cmd';
-    return isMaster ? MONGODB_COMMANDS.isMasterLegacy : `OP_QUERY ${msg.fullCollectionName}`;
+    const first = Object.keys(msg.query)[0];
+    if (msg.fullCollectionName !== 'admin.$cmd') return `OP_QUERY ${msg.fullCollectionName}`;
+    if (first === 'isMaster') return MONGODB_COMMANDS.isMasterLegacy;
+    if (first === 'listDatabases') return MONGODB_COMMANDS.listDatabasesLegacy;
+    return `OP_QUERY ${first}`;
   }
   return `opCode ${msg.opCode}`;
 }
@@ -256,6 +259,24 @@ const MONGODB_34_ISMASTER = {
   minWireVersion: 0,
   readOnly: false,
   ok: 1,
+};
+
+/** listDatabases as MongoDB 3.4 answers it (same shape as today's: databases, totalSize, ok). */
+const MONGODB_34_LIST_DATABASES = {
+  databases: [
+    { name: 'shop', sizeOnDisk: 83886080, empty: false },
+    { name: 'admin', sizeOnDisk: 32768, empty: false },
+  ],
+  totalSize: 83918848,
+  ok: 1,
+};
+
+/** 3.4's refusal with authentication on (mongodb/mongo src/mongo/db/commands.cpp: "not authorized on … to execute command"). */
+const MONGODB_34_UNAUTHORIZED = {
+  ok: 0,
+  errmsg: 'not authorized on admin to execute command { listDatabases: 1 }',
+  code: 13,
+  codeName: 'Unauthorized',
 };
 
 /** A peer that sends `prefix` after the first request, then `total` bytes of `fill`, respecting back-pressure. */
@@ -502,31 +523,40 @@ describe('mongodb probe: legacy servers (scripted from documented behaviour; no 
 
   it('MongoDB 3.4 stays silent on OP_MSG: after the hello wait, a new connection sends OP_QUERY isMaster', async () => {
     // 3.4's assembleResponse logs "operation isn't supported: 2013" and sends nothing (mongodb/mongo src/mongo/db/instance.cpp).
-    peer = await scriptedPeer((msg) => (msg.opCode === 2004 ? opReplyBytes(msg.header.requestId, MONGODB_34_ISMASTER) : 'silent'));
+    peer = await scriptedPeer((msg) => {
+      if (msg.opCode !== 2004) return 'silent';
+      return opReplyBytes(msg.header.requestId, Object.keys(msg.query)[0] === 'listDatabases' ? MONGODB_34_LIST_DATABASES : MONGODB_34_ISMASTER);
+    });
     const { result: r, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx({ timeoutMs: 2000 })));
     await peer.close();
     assert.equal(r.status, 'success', r.errors.join('; '));
-    assert.equal(r.auth, 'inconclusive');
+    assert.equal(r.auth, 'open', 'a 3.4 server without authentication lists its databases over OP_QUERY');
     assert.equal(r.product, 'MongoDB');
     assert.equal(r.metadata.handshake, 'isMaster (OP_QUERY)');
     assert.equal(r.metadata.legacyOnly, true);
     assert.equal(r.metadata.maxWireVersion, 5);
     assert.equal(r.metadata.opMsgFailure, 'No reply to the OP_MSG hello within 1000 ms');
-    assert.match(r.evidence ?? '', /^isMaster \(OP_QUERY\) answered: ok: 1, ismaster: true, maxWireVersion: 5/);
-    assert.match(r.errors[0] ?? '', /predates OP_MSG \(maxWireVersion 5/);
-    assert.deepEqual(r.commands, ['hello', 'isMaster (OP_QUERY)']);
-    assert.deepEqual(peer.received, [['hello'], ['isMaster (OP_QUERY)']]);
+    assert.match(r.evidence ?? '', /OP_QUERY, maxWireVersion 5/);
+    assert.deepEqual((r.metadata.databases as { name: string }[]).map((d) => d.name), ['shop', 'admin']);
+    assert.deepEqual(r.inventory?.namespaces.map((n) => n.path.join('/')), ['shop', 'admin']);
+    assert.deepEqual(r.commands, ['hello', 'isMaster (OP_QUERY)', 'listDatabases (OP_QUERY)']);
+    assert.deepEqual(peer.received, [['hello'], ['isMaster (OP_QUERY)', 'listDatabases (OP_QUERY)']]);
     assert.ok(ms >= 950 && ms < 4800, `took ${ms} ms`);
   });
 
   it('a server that closes the connection on OP_MSG gets the OP_QUERY isMaster at once', async () => {
-    peer = await scriptedPeer((msg) => (msg.opCode === 2004 ? opReplyBytes(msg.header.requestId, MONGODB_34_ISMASTER) : 'close'));
+    // With authentication on, 3.4 refuses listDatabases: code 13, "not authorized on admin to execute command".
+    peer = await scriptedPeer((msg) => {
+      if (msg.opCode !== 2004) return 'close';
+      return opReplyBytes(msg.header.requestId, Object.keys(msg.query)[0] === 'listDatabases' ? MONGODB_34_UNAUTHORIZED : MONGODB_34_ISMASTER);
+    });
     const { result: r, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
-    assert.equal(r.auth, 'inconclusive');
+    assert.equal(r.auth, 'auth_required');
+    assert.match(r.evidence ?? '', /not authorized on admin/);
     assert.equal(r.metadata.legacyOnly, true);
     assert.match(String(r.metadata.opMsgFailure), /closed/);
-    assert.deepEqual(peer.received, [['hello'], ['isMaster (OP_QUERY)']]);
+    assert.deepEqual(peer.received, [['hello'], ['isMaster (OP_QUERY)', 'listDatabases (OP_QUERY)']]);
     assert.ok(ms < 4000, `took ${ms} ms`);
   });
 

@@ -8,8 +8,8 @@
  *    ctx.clientName }, driver: { name: 'lockdown', version }, os: { type } }`, so the server's log names us.
  *    - No valid reply (the connection closes — or stays silent, as MongoDB ≤ 3.4 does for an unknown opcode —
  *      within half the probe's time, at most 5 s) or a legacy OP_REPLY: reconnect and send `isMaster` as OP_QUERY
- *      on `admin.$cmd`. If that server's maxWireVersion is below 6 (no OP_MSG, MongoDB ≤ 3.4) we stop there: every
- *      further command would need OP_QUERY, which this module does not send; the verdict is `inconclusive`.
+ *      on `admin.$cmd`. If that server's maxWireVersion is below 6 (no OP_MSG, MongoDB ≤ 3.4), `listDatabases`
+ *      goes as an OP_QUERY command too and decides the verdict; collections are not listed on those servers.
  *    - `ok: 0` CommandNotFound (MongoDB 3.6 – 4.4.1 have OP_MSG but no `hello`): `isMaster` as OP_QUERY on the
  *      same connection, then on with OP_MSG.
  * 2. `buildInfo` (needs no authentication on MongoDB): product and version.
@@ -25,7 +25,7 @@
  * - `auth`: `open` when listDatabases answered `ok: 1` without credentials (also with zero databases: that is
  *   "open and empty", which zgrab2 cannot tell from "auth required"); `auth_required` when it answered `ok: 0`
  *   with code 13 Unauthorized / 18 AuthenticationFailed or a "requires authentication" / "not authorized"
- *   errmsg; `inconclusive` on any other error, and for a server that only speaks OP_QUERY.
+ *   errmsg (over OP_MSG, or over OP_QUERY for servers that predate it); `inconclusive` on any other error.
  * - `evidence`: the refusal as the server sent it, `{"ok":0,"errmsg":…,"code":13,"codeName":"Unauthorized"}`,
  *   or the listDatabases summary that proves openness.
  * - `product`/`version`: buildInfo — `MongoDB` + `version`; `FerretDB` + `ferretdbVersion`; `Percona Server for
@@ -77,6 +77,8 @@ import { MONGODB_SAMPLE_COMMANDS, sampleMongo, type SampleCandidate } from './sa
 export const MONGODB_COMMANDS = {
   hello: 'hello',
   isMasterLegacy: 'isMaster (OP_QUERY)',
+  /** Servers too old for OP_MSG (3.4 and older): the same read-only command as an OP_QUERY on admin.$cmd. */
+  listDatabasesLegacy: 'listDatabases (OP_QUERY)',
   buildInfo: 'buildInfo',
   listDatabases: 'listDatabases',
   listCollections: 'listCollections',
@@ -126,13 +128,25 @@ async function probeMongo(run: ProbeRun): Promise<void> {
   const maxWireVersion = recordHello(run, hs);
 
   if (hs.via === MONGODB_COMMANDS.isMasterLegacy && (maxWireVersion ?? 0) < OP_MSG_WIRE_VERSION) {
-    run.result.auth = AuthVerdict.inconclusive;
+    // MongoDB 3.4 and older: no OP_MSG, so listDatabases goes as an OP_QUERY command. These old servers
+    // (no authentication by default) are the ones the ransom waves of 2017 emptied.
     run.result.metadata.legacyOnly = true;
-    run.setEvidence(`isMaster (OP_QUERY) answered: ${summary(hs.hello, ['ok', 'ismaster', 'maxWireVersion', 'msg', 'setName'])}`);
-    run.result.errors.push(
-      `Server predates OP_MSG (maxWireVersion ${maxWireVersion ?? 'absent'}, MongoDB 3.4 or older); ` +
-        'listDatabases would need OP_QUERY, which this module does not send',
-    );
+    const { document: listing } = await hs.conn.legacyCommand(MONGODB_COMMANDS.listDatabasesLegacy, { listDatabases: 1 });
+    if (!isOk(listing)) {
+      const err = commandError(listing);
+      run.result.metadata.listDatabasesError = err;
+      run.result.auth = classifyCommandError(err) === 'auth' ? AuthVerdict.authRequired : AuthVerdict.inconclusive;
+      run.setEvidence(describeCommandError(err));
+      return;
+    }
+    const { databases, total, totalSize } = parseDatabases(listing);
+    run.result.auth = AuthVerdict.open;
+    run.result.metadata.databases = databases;
+    run.result.metadata.databaseCount = total;
+    if (totalSize !== undefined) run.result.metadata.totalSize = totalSize;
+    run.setEvidence(`${openEvidence(databases, total, totalSize)} (OP_QUERY, maxWireVersion ${maxWireVersion ?? 'absent'})`);
+    // Collections are not listed on these old servers: the inventory holds databases only (truncated).
+    run.result.inventory = inventoryOf(databases, total, totalSize, undefined);
     return;
   }
 
