@@ -46,12 +46,21 @@ export function garbagePeer(bytes: Buffer, opts: { afterRequest?: boolean } = {}
   });
 }
 
-/** Streams `total` bytes of `fill` (default 100 MB), in 64 KiB chunks, respecting back-pressure. */
-export function floodPeer(total = 100 * 1024 * 1024, fill = 0x41, opts: { afterRequest?: boolean } = {}): Promise<FakePeer> {
+/**
+ * Streams `total` bytes of `fill` (default 100 MB), in 64 KiB chunks, respecting back-pressure.
+ * With `prefix`, those bytes go first (a valid protocol header in front of the flood, so a decoder
+ * that rejects garbage at once still has to meet the read cap).
+ */
+export function floodPeer(
+  total = 100 * 1024 * 1024,
+  fill = 0x41,
+  opts: { afterRequest?: boolean; prefix?: Buffer | string } = {},
+): Promise<FakePeer> {
   const chunk = Buffer.alloc(64 * 1024, fill);
   return listen((s) => {
     let sent = 0;
     const pump = (): void => {
+      if (sent === 0 && opts.prefix !== undefined) s.write(opts.prefix);
       while (sent < total && !s.destroyed) {
         sent += chunk.length;
         if (!s.write(chunk)) {
@@ -63,6 +72,22 @@ export function floodPeer(total = 100 * 1024 * 1024, fill = 0x41, opts: { afterR
     if (opts.afterRequest) s.once('data', pump);
     else pump();
   });
+}
+
+/** A loopback port where nothing listens (bound once, then closed). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Run `fn` and say how long it took, in milliseconds. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await fn();
+  return { result, ms: performance.now() - started };
 }
 
 /**

@@ -11,7 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, silentPeer } from '../../../test/helpers/fake-servers.js';
+import { floodPeer, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import {
   fixtureBufferJson,
@@ -33,12 +33,6 @@ const CTX = probeCtx();
 
 let open: Listening | undefined;
 after(async () => open?.close());
-
-async function timed<T>(f: () => Promise<T>): Promise<{ result: T; ms: number }> {
-  const t = performance.now();
-  const result = await f();
-  return { result, ms: performance.now() - t };
-}
 
 function assertAllowListed(r: ProbeResult): void {
   for (const c of r.commands) assert.ok(bannerProbe.allowedCommands.includes(c), `sent ${c}, not on the allow-list`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { VERSION } from '../../core/version.js';
@@ -321,53 +321,10 @@ describe('cassandra probe on real servers', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 /** A hostile peer that answers the first request with a legal CQL header announcing `announced` body bytes, then floods. */
-async function frameFloodPeer(announced: number, total: number): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      const head = Buffer.from([0x84, 0, 0, 0, 0x06, 0, 0, 0, 0]);
-      head.writeInt32BE(announced, 5);
-      s.write(head);
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
+function frameFloodPeer(announced: number, total: number): Promise<FakePeer> {
+  const head = Buffer.from([0x84, 0, 0, 0, 0x06, 0, 0, 0, 0]);
+  head.writeInt32BE(announced, 5);
+  return floodPeer(total, 0x61, { afterRequest: true, prefix: head });
 }
 
 describe('cassandra probe against hostile and absent peers', () => {

@@ -8,9 +8,8 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type ProbeResult } from '../../core/types.js';
 import { VERSION } from '../../core/version.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { PROBE_REVISION, decodeClientHello } from './codec.js';
@@ -46,20 +45,6 @@ function decodeHttpRequests(bytes: Buffer): { method: string; path: string; quer
     rest = rest.slice(end + 4 + length);
   }
   return out;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
 }
 
 /**

@@ -10,7 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer, servers } from '../../../test/helpers/servers.js';
 import { fixtureReply, replayServer } from '../../../test/fixtures/couchdb/replay-server.js';
@@ -109,20 +109,6 @@ function commandOf(method: string, path: string): string {
   const p = path.split('?')[0] ?? '';
   if (/^\/[^/]+\/_all_docs$/.test(p)) return `${method} /{db}/_all_docs`;
   return ['/', '/_all_dbs', '/_membership', '/_up'].includes(p) ? `${method} ${p}` : `${method} /{db}`;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
 }
 
 describe('couchdb probe on real PouchDB Server', () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
 import { httpCommandName } from '../../net/http.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { assessCompromise } from '../../assess/index.js';
@@ -492,54 +492,6 @@ describe('elasticsearch probe: Kibana in front (documented replies; Kibana canno
   }
 });
 
-/** Answers any request with a valid HTTP header and then `total` bytes of body (no length: read to close). */
-async function httpFloodPeer(total: number): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, 0x7b);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n');
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
-}
-
 describe('elasticsearch probe against hostile and absent peers', () => {
   let peer: FakePeer | undefined;
   after(async () => peer?.close());
@@ -611,7 +563,7 @@ describe('elasticsearch probe against hostile and absent peers', () => {
   });
 
   it('100 MB body behind a valid HTTP header: read-limit at the read cap, bounded memory', async () => {
-    peer = await httpFloodPeer(100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x7b, { afterRequest: true, prefix: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n' });
     const before = process.memoryUsage();
     const { result, ms } = await timed(() => elasticsearchProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     const afterMem = process.memoryUsage();

@@ -10,8 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { INFLUX_COMMANDS, INFLUXQL, influxdbProbe } from './probe.js';
@@ -64,20 +63,6 @@ function assertAllowListed(requests: { method: string; url: URL; body: number }[
     assert.ok(statements.has(r.url.searchParams.get('q') ?? ''), `sent q=${r.url.searchParams.get('q')}`);
     for (const key of r.url.searchParams.keys()) assert.ok(key === 'q' || key === 'db', `sent parameter ${key}`);
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
 }
 
 describe('influxdb probe on real servers (1.6)', () => {

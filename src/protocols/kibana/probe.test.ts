@@ -16,7 +16,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
 import { httpCommandName } from '../../net/http.js';
 import { selfSignedCert } from '../../../test/helpers/attribution-servers.js';
-import { floodPeer, garbagePeer, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { KIBANA_COMMANDS, KIBANA_PATHS, kibanaProbe } from './probe.js';
 
@@ -356,54 +356,6 @@ describe('kibana probe: Kibana over HTTPS only (server.ssl.enabled)', () => {
   });
 });
 
-/** Answers any request with a valid HTTP header and then `total` bytes of body (no length: read to close). */
-async function httpFloodPeer(total: number): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, 0x7b);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n');
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
-}
-
 describe('kibana probe against hostile and absent peers', () => {
   let peer: FakePeer | undefined;
   after(async () => peer?.close());
@@ -455,7 +407,7 @@ describe('kibana probe against hostile and absent peers', () => {
   });
 
   it('100 MB body behind a valid HTTP header: read-limit at the read cap, bounded memory', async () => {
-    peer = await httpFloodPeer(100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x7b, { afterRequest: true, prefix: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n' });
     const before = process.memoryUsage();
     const { result, ms } = await timed(() => kibanaProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     const afterMem = process.memoryUsage();

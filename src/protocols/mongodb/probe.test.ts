@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { deserialize, serialize, type Document } from 'bson';
 import { VERSION } from '../../core/version.js';
 import { type ProbeResult } from '../../core/types.js';
-import { garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { assessResult } from '../../assess/assess-result.js';
@@ -278,54 +278,6 @@ const MONGODB_34_UNAUTHORIZED = {
   code: 13,
   codeName: 'Unauthorized',
 };
-
-/** A peer that sends `prefix` after the first request, then `total` bytes of `fill`, respecting back-pressure. */
-async function streamPeer(prefix: Buffer, total: number, fill = 0x41): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, fill);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      s.write(prefix);
-      pump();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -669,7 +621,7 @@ describe('mongodb probe against hostile and absent peers', () => {
   });
 
   it('100 MB flood of non-MongoDB bytes: protocol-error at once', async () => {
-    peer = await streamPeer(Buffer.alloc(0), 100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true, prefix: Buffer.alloc(0) });
     const { result, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'protocol-error');
@@ -683,7 +635,7 @@ describe('mongodb probe against hostile and absent peers', () => {
     head.writeInt32LE(40_000_000, 0);
     head.writeInt32LE(1, 8);
     head.writeInt32LE(2013, 12);
-    peer = await streamPeer(head, 100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true, prefix: head });
     const before = process.memoryUsage();
     const { result, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     const afterMem = process.memoryUsage();
@@ -701,7 +653,7 @@ describe('mongodb probe against hostile and absent peers', () => {
     head.writeInt32LE(512 * 1024, 0);
     head.writeInt32LE(1, 8);
     head.writeInt32LE(2013, 12);
-    peer = await streamPeer(head, 100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true, prefix: head });
     const before = process.memoryUsage();
     const { result, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     const afterMem = process.memoryUsage();

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { VERSION } from '../../core/version.js';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { fixtureHex, tdsReplayServer, tdsResponse, type TcpReplay } from '../../../test/fixtures/mssql/replay-server.js';
 import { ENCRYPTION, TDS_PACKET_TYPE, parsePreLogin, tdsMessageDecoder } from './codec.js';
@@ -18,20 +18,6 @@ import { MSSQL_COMMANDS, clientPreLogin, mssqlProbe } from './probe.js';
 
 const SQL2008_RESPONSE = fixtureHex('sqlserver-10.0.5512-prelogin-response.hex');
 const SQL2017_RESPONSE = tdsResponse(fixtureHex('sqlserver-14.0.3281-prelogin-payload.hex'));
-
-async function timed<T>(f: () => Promise<T>): Promise<{ result: T; ms: number }> {
-  const t = performance.now();
-  const result = await f();
-  return { result, ms: performance.now() - t };
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Decode everything the probe sent: it must be exactly one PRELOGIN packet, equal to `clientPreLogin()`. */
 function assertOnePreLogin(sent: Buffer, result: ProbeResult): void {

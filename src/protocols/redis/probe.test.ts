@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { clearValues, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
@@ -87,54 +87,6 @@ async function sourceRelay(host: string, port: number, localAddress: string): Pr
         server.close(() => resolve());
       }),
   };
-}
-
-/** A hostile peer that answers the first request with a legal 512 MB bulk header, then streams `total` bytes. */
-async function bulkFloodPeer(total: number): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      s.write('$536870000\r\n');
-      pump();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
 }
 
 describe('redis probe on real servers', () => {
@@ -355,7 +307,7 @@ describe('redis probe against hostile and absent peers', () => {
   });
 
   it('100 MB flood behind a legal 512 MB bulk header: read-limit at the default cap, bounded memory', async () => {
-    peer = await bulkFloodPeer(100 * 1024 * 1024);
+    peer = await floodPeer(100 * 1024 * 1024, 0x61, { afterRequest: true, prefix: '$536870000\r\n' });
     const before = process.memoryUsage();
     const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     const afterMem = process.memoryUsage();

@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { floodPeer, garbagePeer, recordingProxy, silentPeer, type FakePeer } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { FOUR_LETTER_WORDS, ZK_OPCODES, decodeClientRequest, decodeConnectRequest, decodeFrame, parseMntr, parseSrvr } from './codec.js';
@@ -108,20 +108,6 @@ async function probeThroughProxy(host: string): Promise<{ r: ProbeResult; wire: 
   } finally {
     await proxy.close();
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function timed(fn: () => Promise<ProbeResult>): Promise<{ result: ProbeResult; ms: number }> {
-  const started = performance.now();
-  const result = await fn();
-  return { result, ms: performance.now() - started };
 }
 
 const ALL_WORDS = FOUR_LETTER_WORDS.map((w) => ZK_COMMANDS[w]);
