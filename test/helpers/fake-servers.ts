@@ -74,6 +74,18 @@ export function floodPeer(
   });
 }
 
+/** A relay whose upstream connections come from `localAddress`, so the server sees (and logs) that source address. */
+export function sourceRelay(host: string, port: number, localAddress: string): Promise<FakePeer> {
+  return listen((client) => {
+    const upstream = net.connect({ host, port, localAddress });
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+}
+
 /** A loopback port where nothing listens (bound once, then closed). */
 export async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -14,6 +14,7 @@ import { type CandidateRecord, type ImportRecord, type Store } from '../../store
 import { parseIp } from '../../targets/address.js';
 import { commonConfig, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { stopOnInterrupt } from '../interrupt.js';
 import { formatBytes, formatDuration, log, outputFormat, renderTable, writeJson, writeOut, type OutputFormat } from '../output.js';
 import { Progress } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -110,18 +111,7 @@ export async function importCommand(file: string, opts: ImportOptions): Promise<
   await checkImportFile(file);
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      log('\nStopping: finishing the current batch (Ctrl-C again to quit at once)…');
-      controller.abort(new Error('Interrupted'));
-    } else {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const stopHandling = stopOnInterrupt(controller);
 
   try {
     return await withStore(opts, async (store) => {
@@ -169,8 +159,7 @@ export async function importCommand(file: string, opts: ImportOptions): Promise<
       return ExitCode.ok;
     });
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    stopHandling();
   }
 }
 

@@ -13,6 +13,7 @@ import { readSpecFile, readSpecStream } from '../../targets/sources.js';
 import { type TargetSpace, type TargetSpecInput } from '../../targets/target-space.js';
 import { commonConfig, failsOn, parseFailOn, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { stopOnInterrupt } from '../interrupt.js';
 import { log, outputFormat, writeJson, writeOut } from '../output.js';
 import { Progress } from '../progress.js';
 import { findingsTable, resultToJson } from '../render.js';
@@ -91,18 +92,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
   const showProgress = opts.progress !== false && format === 'table';
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      log('\nStopping: finishing the current batch (Ctrl-C again to quit at once)…');
-      controller.abort(new Error('Interrupted'));
-    } else {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const stopHandling = stopOnInterrupt(controller);
 
   try {
     let run: ScanRun;
@@ -193,8 +183,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
     }
     return failsOn(failOn, findings) ? ExitCode.findings : ExitCode.ok;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    stopHandling();
   }
 }
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
 import { httpCommandName } from '../../net/http.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { assessCompromise } from '../../assess/index.js';
@@ -117,32 +117,6 @@ function assertAllowListed(result: ProbeResult, requests: { method: string; targ
     assert.ok(!r.target.includes('_search'), 'never _search');
   }
   for (const c of result.commands) assert.ok(allowed.has(c), `result.commands has ${c}`);
-}
-
-/** A relay whose upstream connections come from `localAddress`, so the server logs that source address. */
-async function sourceRelay(host: string, port: number, localAddress: string): Promise<FakePeer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host, port, localAddress });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe('elasticsearch probe on real Elasticsearch 8.8.2', () => {

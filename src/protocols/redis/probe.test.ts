@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
+import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed } from '../../../test/helpers/fake-servers.js';
 import { probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { clearValues, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
@@ -61,32 +60,6 @@ function assertAllowListed(result: ProbeResult, sent: Buffer): string[][] {
   for (const c of result.commands) assert.ok(allowed.has(c), `result.commands has ${c}`);
   assert.deepEqual(commands.map(commandName), result.commands, 'what went on the wire is what the result says');
   return commands;
-}
-
-/** A relay whose upstream connection comes from `localAddress`, so the server sees that source address. */
-async function sourceRelay(host: string, port: number, localAddress: string): Promise<FakePeer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host, port, localAddress });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe('redis probe on real servers', () => {
