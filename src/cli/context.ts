@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config/config.js';
+import { checkScanLimits, loadConfig, type Config, type ScanDefaults } from '../config/config.js';
 import { UsageError } from '../core/errors.js';
 import { AUTH_VERDICTS, SEVERITY_LEVELS, type AuthVerdict, type Severity } from '../core/types.js';
 import { defaultDbPath } from '../store/default-path.js';
@@ -87,4 +87,28 @@ export function parseSeverity(text: string | undefined, flag: string): Severity 
   const v = text.toLowerCase();
   if (!(SEVERITY_LEVELS as readonly string[]).includes(v)) throw new UsageError(`Unknown severity ${JSON.stringify(text)} for ${flag}; use ${SEVERITY_LEVELS.join(', ')}`);
   return v as Severity;
+}
+
+/** Command-line overrides of the scan settings (`--rate`, `--concurrency`, timeouts, `--read-cap`). */
+export interface ScanSettingFlags {
+  rate?: string;
+  concurrency?: string;
+  connectTimeout?: string;
+  timeout?: string;
+  readCap?: string;
+}
+
+/** Config defaults with the command line's overrides, checked against the hard limits. */
+export function scanSettings(defaults: ScanDefaults, opts: ScanSettingFlags): ScanDefaults {
+  const s: ScanDefaults = {
+    rate: parsePositiveInt(opts.rate, '--rate') ?? defaults.rate,
+    concurrency: parsePositiveInt(opts.concurrency, '--concurrency') ?? defaults.concurrency,
+    connectTimeoutMs: parsePositiveInt(opts.connectTimeout, '--connect-timeout') ?? defaults.connectTimeoutMs,
+    timeoutMs: parsePositiveInt(opts.timeout, '--timeout') ?? defaults.timeoutMs,
+    readCapBytes: parsePositiveInt(opts.readCap, '--read-cap') ?? defaults.readCapBytes,
+  };
+  // A shorter probe deadline also shortens the connect timeout, unless that was given too.
+  if (opts.timeout !== undefined && opts.connectTimeout === undefined) s.connectTimeoutMs = Math.min(s.connectTimeoutMs, s.timeoutMs);
+  checkScanLimits(s, 'the command line');
+  return s;
 }

@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { checkScanLimits, identityString, type ScanDefaults } from '../../config/config.js';
+import { identityString } from '../../config/config.js';
 import { UsageError } from '../../core/errors.js';
 import { type ProbeResult } from '../../core/types.js';
 import { type CandidateSource } from '../../discover/importers/candidate-source.js';
@@ -12,7 +12,7 @@ import { prepareVerify, startVerify, type VerifyRun } from '../../discover/verif
 import { PROBES } from '../../protocols/registry.js';
 import { type CandidateRecord, type ImportRecord, type Store } from '../../store/store.js';
 import { parseIp } from '../../targets/address.js';
-import { commonConfig, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
+import { commonConfig, parsePositiveInt, scanSettings, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { stopOnInterrupt } from '../interrupt.js';
 import { formatBytes, formatDuration, log, outputFormat, renderTable, writeJson, writeOut, type OutputFormat } from '../output.js';
@@ -99,7 +99,7 @@ export async function importCommand(file: string, opts: ImportOptions): Promise<
           ),
           excludeFiles: opts.excludeFile ?? [],
           checkDefaultCredentials: Boolean(opts.checkDefaultCredentials),
-          settings: verifySettings(config.scan, opts),
+          settings: scanSettings(config.scan, opts),
           config,
           identity,
         },
@@ -163,18 +163,6 @@ export async function importCommand(file: string, opts: ImportOptions): Promise<
   }
 }
 
-function verifySettings(defaults: ScanDefaults, opts: ImportOptions): ScanDefaults {
-  const s: ScanDefaults = {
-    rate: parsePositiveInt(opts.rate, '--rate') ?? defaults.rate,
-    concurrency: parsePositiveInt(opts.concurrency, '--concurrency') ?? defaults.concurrency,
-    connectTimeoutMs: parsePositiveInt(opts.connectTimeout, '--connect-timeout') ?? defaults.connectTimeoutMs,
-    timeoutMs: parsePositiveInt(opts.timeout, '--timeout') ?? defaults.timeoutMs,
-    readCapBytes: parsePositiveInt(opts.readCap, '--read-cap') ?? defaults.readCapBytes,
-  };
-  if (opts.timeout !== undefined && opts.connectTimeout === undefined) s.connectTimeoutMs = Math.min(s.connectTimeoutMs, s.timeoutMs);
-  checkScanLimits(s, 'the command line');
-  return s;
-}
 
 async function verify(
   store: Store,

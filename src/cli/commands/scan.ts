@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { checkScanLimits, identityString, type ScanDefaults } from '../../config/config.js';
+import { identityString } from '../../config/config.js';
 import { UsageError } from '../../core/errors.js';
 import { type ProbeResult } from '../../core/types.js';
 import { answered } from '../../discover/scanner.js';
@@ -11,7 +11,7 @@ import { parsePortSpecs } from '../../protocols/port-specs.js';
 import { PROBES } from '../../protocols/registry.js';
 import { readSpecFile, readSpecStream } from '../../targets/sources.js';
 import { type TargetSpace, type TargetSpecInput } from '../../targets/target-space.js';
-import { commonConfig, failsOn, parseFailOn, parsePositiveInt, withStore, type CommonOptions } from '../context.js';
+import { commonConfig, failsOn, parseFailOn, scanSettings, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { stopOnInterrupt } from '../interrupt.js';
 import { log, outputFormat, writeJson, writeOut } from '../output.js';
@@ -275,18 +275,6 @@ async function collectTargets(args: string[], lists: string[]): Promise<TargetSp
   return out;
 }
 
-function scanSettings(defaults: ScanDefaults, opts: ScanOptions): ScanDefaults {
-  const s: ScanDefaults = {
-    rate: parsePositiveInt(opts.rate, '--rate') ?? defaults.rate,
-    concurrency: parsePositiveInt(opts.concurrency, '--concurrency') ?? defaults.concurrency,
-    connectTimeoutMs: parsePositiveInt(opts.connectTimeout, '--connect-timeout') ?? defaults.connectTimeoutMs,
-    timeoutMs: parsePositiveInt(opts.timeout, '--timeout') ?? defaults.timeoutMs,
-    readCapBytes: parsePositiveInt(opts.readCap, '--read-cap') ?? defaults.readCapBytes,
-  };
-  if (opts.timeout !== undefined && opts.connectTimeout === undefined) s.connectTimeoutMs = Math.min(s.connectTimeoutMs, s.timeoutMs);
-  checkScanLimits(s, 'the command line');
-  return s;
-}
 
 function parseSeed(text: string): number {
   const n = Number(text);

@@ -62,7 +62,6 @@ import {
   countable,
   describeCommandError,
   isOk,
-  num,
   parseBuildInfo,
   parseCollections,
   parseCount,
@@ -132,44 +131,42 @@ async function probeMongo(run: ProbeRun): Promise<void> {
     // (no authentication by default) are the ones the ransom waves of 2017 emptied.
     run.result.metadata.legacyOnly = true;
     const { document: listing } = await hs.conn.legacyCommand(MONGODB_COMMANDS.listDatabasesLegacy, { listDatabases: 1 });
-    if (!isOk(listing)) {
-      const err = commandError(listing);
-      run.result.metadata.listDatabasesError = err;
-      run.result.auth = classifyCommandError(err) === 'auth' ? AuthVerdict.authRequired : AuthVerdict.inconclusive;
-      run.setEvidence(describeCommandError(err));
-      return;
-    }
-    const { databases, total, totalSize } = parseDatabases(listing);
-    run.result.auth = AuthVerdict.open;
-    run.result.metadata.databases = databases;
-    run.result.metadata.databaseCount = total;
-    if (totalSize !== undefined) run.result.metadata.totalSize = totalSize;
-    run.setEvidence(`${openEvidence(databases, total, totalSize)} (OP_QUERY, maxWireVersion ${maxWireVersion ?? 'absent'})`);
+    const listed = recordListing(run, listing, ` (OP_QUERY, maxWireVersion ${maxWireVersion ?? 'absent'})`);
     // Collections are not listed on these old servers: the inventory holds databases only (truncated).
-    run.result.inventory = inventoryOf(databases, total, totalSize, undefined);
+    if (listed) run.result.inventory = inventoryOf(listed.databases, listed.total, listed.totalSize, undefined);
     return;
   }
 
   await buildInfo(run, hs.conn);
 
   const listing = await hs.conn.command(MONGODB_COMMANDS.listDatabases, { listDatabases: 1, nameOnly: false, $db: 'admin' });
+  const listed = recordListing(run, listing);
+  if (!listed) return;
+  const { databases, total, totalSize } = listed;
+  const enumerated = await enumerate(run, hs.conn, databases);
+  run.result.inventory = inventoryOf(databases, total, totalSize, run.result.metadata.documentCount);
+  if (run.ctx.sample) await sampleMongo(run, hs.conn, enumerated);
+}
+
+/**
+ * The verdict from a listDatabases reply (OP_MSG or legacy OP_QUERY alike): a refusal is kept as evidence
+ * and classified; a listing makes the server `open`. Returns the listing, or undefined when refused.
+ */
+function recordListing(run: ProbeRun, listing: Document, evidenceSuffix = ''): ReturnType<typeof parseDatabases> | undefined {
   if (!isOk(listing)) {
     const err = commandError(listing);
     run.result.metadata.listDatabasesError = err;
     run.result.auth = classifyCommandError(err) === 'auth' ? AuthVerdict.authRequired : AuthVerdict.inconclusive;
     run.setEvidence(describeCommandError(err));
-    return;
+    return undefined;
   }
-
-  const { databases, total, totalSize } = parseDatabases(listing);
+  const parsed = parseDatabases(listing);
   run.result.auth = AuthVerdict.open;
-  run.result.metadata.databases = databases;
-  run.result.metadata.databaseCount = total;
-  if (totalSize !== undefined) run.result.metadata.totalSize = totalSize;
-  run.setEvidence(openEvidence(databases, total, totalSize));
-  const enumerated = await enumerate(run, hs.conn, databases);
-  run.result.inventory = inventoryOf(databases, total, totalSize, run.result.metadata.documentCount);
-  if (run.ctx.sample) await sampleMongo(run, hs.conn, enumerated);
+  run.result.metadata.databases = parsed.databases;
+  run.result.metadata.databaseCount = parsed.total;
+  if (parsed.totalSize !== undefined) run.result.metadata.totalSize = parsed.totalSize;
+  run.setEvidence(openEvidence(parsed.databases, parsed.total, parsed.totalSize) + evidenceSuffix);
+  return parsed;
 }
 
 /** listDatabases plus the enumerated collections as the normalised inventory (names, counts, sizes only). */
@@ -333,17 +330,6 @@ function openEvidence(databases: DatabaseEntry[], total: number, totalSize: numb
     (totalSize !== undefined ? `, totalSize ${totalSize}` : '') +
     (names.length > 0 ? `: ${names.join(', ')}${more}` : '')
   );
-}
-
-/** A few fields of a reply as `k: v` text for evidence. */
-function summary(doc: Document, fields: readonly string[]): string {
-  const parts: string[] = [];
-  for (const f of fields) {
-    const v: unknown = doc[f];
-    if (typeof v === 'string') parts.push(`${f}: ${JSON.stringify(v.slice(0, 64))}`);
-    else if (typeof v === 'boolean' || num(v) !== undefined) parts.push(`${f}: ${typeof v === 'boolean' ? v : num(v)}`);
-  }
-  return parts.join(', ');
 }
 
 function truncateUtf8(s: string, maxBytes: number): string {
