@@ -90,8 +90,43 @@ function sshFingerprint(text: string): string | undefined {
   return `${m[1]} key SHA256:${digest}`;
 }
 
+/** A rule set with its names and patterns compiled, once per rule set: this runs for every answered probe. */
+interface CompiledRules {
+  names: Array<{ rule: NameRule; names: ReadonlySet<string>; patterns: readonly RegExp[] }>;
+  notes: Array<{ rule: NoteRule; phrases: ReadonlyArray<readonly [string, RegExp]> }>;
+  wiped: readonly RansomRule[];
+  system: readonly RegExp[];
+  redisValues: Array<{ rule: RedisValueRule; keys: readonly RegExp[] | undefined; values: readonly RegExp[] }>;
+  redisConfig: Array<{ rule: RedisConfigRule; patterns: readonly RegExp[] }>;
+}
+
+const compiledRules = new WeakMap<Rules, CompiledRules>();
+
+function compile(rules: Rules): CompiledRules {
+  let c = compiledRules.get(rules);
+  if (c) return c;
+  const all = rules.ransom.rules;
+  c = {
+    names: all
+      .filter((r): r is NameRule => r.kind === 'name')
+      .map((rule) => ({ rule, names: new Set(rule.names ?? []), patterns: (rule.patterns ?? []).map((p) => new RegExp(p, 'iu')) })),
+    notes: all.filter((r): r is NoteRule => r.kind === 'note').map((rule) => ({ rule, phrases: rule.phrases.map((p) => [p, phraseRegex(p)] as const) })),
+    wiped: all.filter((r) => r.kind === 'wiped'),
+    system: rules.ransom.systemNames.map((p) => new RegExp(p, 'iu')),
+    redisValues: all
+      .filter((r): r is RedisValueRule => r.kind === 'redis-value')
+      .map((rule) => ({ rule, keys: rule.keyPatterns?.map((p) => new RegExp(p, 'iu')), values: rule.valuePatterns.map((p) => new RegExp(p, 'imu')) })),
+    redisConfig: all
+      .filter((r): r is RedisConfigRule => r.kind === 'redis-config')
+      .map((rule) => ({ rule, patterns: rule.patterns.map((p) => new RegExp(p, 'iu')) })),
+  };
+  compiledRules.set(rules, c);
+  return c;
+}
+
 export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules } = {}): CompromiseAssessment {
   const rules = opts.rules ?? builtinRules();
+  const compiled = compile(rules);
   const product = input.product.toLowerCase();
   const applies = (r: RansomRule) => !r.products || r.products.includes(product);
   const namespaces = input.namespaces ?? [];
@@ -100,10 +135,8 @@ export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules }
   const add = (r: RansomRule, evidence: string) =>
     matches.push({ ruleId: r.id, description: r.description, strength: r.strength, evidence: cap(evidence), references: [...(r.references ?? [])] });
 
-  const nameRules = rules.ransom.rules.filter((r): r is NameRule => r.kind === 'name' && applies(r));
-  for (const r of nameRules) {
-    const names = new Set(r.names ?? []);
-    const patterns = (r.patterns ?? []).map((p) => new RegExp(p, 'iu'));
+  for (const { rule: r, names, patterns } of compiled.names) {
+    if (!applies(r) || namespaces.length === 0) continue;
     const hits = namespaces.filter((ns) => {
       if (r.appliesTo && !r.appliesTo.includes(ns.kind)) return false;
       const name = ns.path[ns.path.length - 1] ?? '';
@@ -116,8 +149,8 @@ export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules }
   }
 
   const notes = (input.notes ?? []).map((n) => n.slice(0, NOTE_SCAN_CAP));
-  for (const r of rules.ransom.rules.filter((x): x is NoteRule => x.kind === 'note' && applies(x))) {
-    const phrases = r.phrases.map((p) => [p, phraseRegex(p)] as const);
+  for (const { rule: r, phrases } of notes.length > 0 ? compiled.notes : []) {
+    if (!applies(r)) continue;
     for (const note of notes) {
       const found = phrases.filter(([, re]) => re.test(note)).map(([p]) => p);
       if (found.length < r.minPhrases) continue;
@@ -133,9 +166,9 @@ export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules }
     }
   }
 
-  const wiped = rules.ransom.rules.filter((r) => r.kind === 'wiped' && applies(r));
-  if (wiped.length > 0 && matchedNamespaces.size > 0) {
-    const system = rules.ransom.systemNames.map((p) => new RegExp(p, 'iu'));
+  const wiped = matchedNamespaces.size > 0 ? compiled.wiped.filter(applies) : [];
+  if (wiped.length > 0) {
+    const system = compiled.system;
     const isPrefix = (a: readonly string[], b: readonly string[]) => a.length < b.length && a.every((x, i) => x === b[i]);
     const matched = [...matchedNamespaces];
     // Everything else that is not a system namespace and not inside the note's own namespace.
@@ -155,9 +188,8 @@ export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules }
     }
   }
 
-  for (const r of rules.ransom.rules.filter((x): x is RedisValueRule => x.kind === 'redis-value' && applies(x))) {
-    const keyRes = r.keyPatterns?.map((p) => new RegExp(p, 'iu'));
-    const valueRes = r.valuePatterns.map((p) => new RegExp(p, 'imu'));
+  for (const { rule: r, keys: keyRes, values: valueRes } of input.redisValues?.length ? compiled.redisValues : []) {
+    if (!applies(r)) continue;
     for (const { key, value } of input.redisValues ?? []) {
       if (keyRes && !keyRes.some((re) => re.test(key))) continue;
       const text = value.slice(0, VALUE_SCAN_CAP);
@@ -172,10 +204,10 @@ export function assessCompromise(input: CompromiseInput, opts: { rules?: Rules }
     }
   }
 
-  for (const r of rules.ransom.rules.filter((x): x is RedisConfigRule => x.kind === 'redis-config' && applies(x))) {
+  for (const { rule: r, patterns: res } of input.redisConfig ? compiled.redisConfig : []) {
+    if (!applies(r)) continue;
     const raw = input.redisConfig?.[r.field];
     const values = raw === undefined ? [] : typeof raw === 'string' ? [raw] : [...raw];
-    const res = r.patterns.map((p) => new RegExp(p, 'iu'));
     const hit = values.find((v) => res.some((re) => re.test(v)));
     if (hit !== undefined) add(r, `${r.field} = ${JSON.stringify(cap(hit, 120))}`);
   }

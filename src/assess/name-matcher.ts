@@ -129,28 +129,43 @@ export function createNameMatcher(rules: readonly SensitiveNameRule[], identifie
     return false;
   }
 
+  function matchUncached(name: string, contextSegments: readonly string[]): NameMatch[] {
+    const prepared = prepareName(name);
+    let context: PreparedName[] | undefined;
+    const out: NameMatch[] = [];
+    for (const c of compiled) {
+      if (c.excludeNames.has(name)) continue;
+      const excluded = c.exclude.flatMap((t) => findTerm(prepared, t));
+      const strong = firstMatch(prepared, c.terms, excluded);
+      if (strong) {
+        out.push({ ruleId: c.rule.id, category: c.rule.category, term: strong.term.raw, strength: 'strong' });
+        continue;
+      }
+      if (c.weakTerms.length === 0) continue;
+      const weak = firstMatch(prepared, c.weakTerms, excluded);
+      if (!weak) continue;
+      context ??= contextSegments.map(prepareName);
+      if (hasContext(prepared, weak, context, c.context)) {
+        out.push({ ruleId: c.rule.id, category: c.rule.category, term: weak.term.raw, strength: 'weak' });
+      }
+    }
+    return out;
+  }
+
+  // Names repeat across hosts (`db0`, `admin`, `users` …) and matching is pure: remember recent answers.
+  const memo = new Map<string, readonly NameMatch[]>();
+  const MEMO_MAX = 20_000;
+
   return {
     match(name, contextSegments = []) {
-      const prepared = prepareName(name);
-      let context: PreparedName[] | undefined;
-      const out: NameMatch[] = [];
-      for (const c of compiled) {
-        if (c.excludeNames.has(name)) continue;
-        const excluded = c.exclude.flatMap((t) => findTerm(prepared, t));
-        const strong = firstMatch(prepared, c.terms, excluded);
-        if (strong) {
-          out.push({ ruleId: c.rule.id, category: c.rule.category, term: strong.term.raw, strength: 'strong' });
-          continue;
-        }
-        if (c.weakTerms.length === 0) continue;
-        const weak = firstMatch(prepared, c.weakTerms, excluded);
-        if (!weak) continue;
-        context ??= contextSegments.map(prepareName);
-        if (hasContext(prepared, weak, context, c.context)) {
-          out.push({ ruleId: c.rule.id, category: c.rule.category, term: weak.term.raw, strength: 'weak' });
-        }
-      }
-      return out;
+      // A JSON array is self-delimiting, so no two (context, name) pairs share a key.
+      const key = JSON.stringify(contextSegments) + name;
+      const known = memo.get(key);
+      if (known) return [...known];
+      const out = matchUncached(name, contextSegments);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(key, out);
+      return [...out];
     },
     isIdentifier(name) {
       const prepared = prepareName(name);

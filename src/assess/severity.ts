@@ -45,8 +45,16 @@ export interface Severity {
 
 const rank = (l: SeverityLevel) => SEVERITY_LEVELS.length - 1 - SEVERITY_LEVELS.indexOf(l); // info 0 … critical 4
 
+/** `1234567` → `1,234,567` (what toLocaleString('en-US') gives, without its per-call cost). */
 function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? `-${out}` : out;
 }
 
 function fmtBytes(n: number): string {

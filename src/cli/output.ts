@@ -21,6 +21,34 @@ export function writeOut(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
+/**
+ * NDJSON lines streamed while work runs (e.g. one per probe), written to stdout in chunks rather
+ * than one write per line: at thousands of lines a second, a pipe write per line costs more CPU than
+ * the probe that produced it. A chunk goes out when it reaches 64 KiB or at the end of the current
+ * turn of the event loop, so a reader still sees each line promptly.
+ */
+export class LineStream {
+  private chunk = '';
+  private scheduled = false;
+
+  write(value: unknown): void {
+    this.chunk += JSON.stringify(value) + '\n';
+    if (this.chunk.length >= 65536) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Write out what is buffered now (call before anything else goes to stdout). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.chunk === '') return;
+    process.stdout.write(this.chunk);
+    this.chunk = '';
+  }
+}
+
 export function writeJson(value: unknown): void {
   writeOut(JSON.stringify(value, null, 2));
 }

@@ -3,6 +3,7 @@ import { NotFoundError, StoreError } from '../core/errors.js';
 import { SEVERITY_LEVELS, type AuthVerdict, type ProbeStatus } from '../core/types.js';
 import { hostKey } from './host-key.js';
 import { batchRows, integer } from './batch-rows.js';
+import { type PreparedBatch } from './sqlite-batch-writer.js';
 import { toAuditRecord, toFindingRecord, toHostRecord, toScanRecord } from './row-mappers.js';
 import { newScanId } from './scan-id.js';
 import {
@@ -46,6 +47,11 @@ export interface KyselyStoreOptions {
   label: string;
   /** Source of "now" for created/updated times and scan ids; tests pass a fixed clock. */
   clock?: () => Date;
+  /**
+   * A dialect's own writer for `recordBatch` (SQLite: prepared statements); without one the batch is
+   * written with Kysely queries, which work on every dialect. (`undefined` given explicitly: use those.)
+   */
+  batchWriter?: ((batch: PreparedBatch) => void) | undefined;
 }
 
 /**
@@ -78,12 +84,14 @@ class KyselyStore implements Store {
   }
   readonly #label: string;
   readonly #clock: () => Date;
+  readonly #batchWriter: ((batch: PreparedBatch) => void) | undefined;
   #closed = false;
 
   constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     this.#db = db;
     this.#label = options.label;
     this.#clock = options.clock ?? (() => new Date());
+    this.#batchWriter = options.batchWriter;
   }
 
   /** Runs `fn`, turning any driver failure into a StoreError naming the action and the database. */
@@ -188,6 +196,12 @@ class KyselyStore implements Store {
       const rows = batchRows(batch.results, batch.scanId);
       const updatedAt = this.#clock().toISOString();
 
+      const writer = this.#batchWriter;
+      if (writer) {
+        // Holding Kysely's connection keeps every other query off the handle while the writer runs.
+        await this.#db.connection().execute(async () => writer({ scanId: batch.scanId, rows, positions, watermark, deltas, updatedAt }));
+        return;
+      }
       await this.#db.transaction().execute(async (trx) => {
         // Write first, read second: the write takes SQLite's write lock (waiting out busy_timeout) and
         // PostgreSQL's row lock before the watermark is read, so two writers to one scan cannot interleave,

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { StoreError } from '../core/errors.js';
 import { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
+import { createSqliteBatchWriter } from './sqlite-batch-writer.js';
 import { migrateToLatest } from './migrations.js';
 import { SafeRollbackSqliteDialect } from './sqlite-dialect.js';
 import { type Database } from './schema.js';
@@ -57,5 +58,5 @@ export async function sqliteStoreFromDatabase(database: BetterSqlite3.Database, 
     await db.destroy();
     throw err instanceof StoreError ? err : toStoreError(err, `migrate database ${label}`);
   }
-  return createKyselyStore(db, options);
+  return createKyselyStore(db, { batchWriter: createSqliteBatchWriter(database, label), ...options });
 }

@@ -33,12 +33,13 @@ export interface StoreFactory {
   create(): Promise<TestDatabase>;
 }
 
-function sqliteFactory(): StoreFactory {
+/** `portable`: write scan batches with the dialect-neutral Kysely queries instead of SQLite's own writer. */
+function sqliteFactory(portable = false): StoreFactory {
   let dir = '';
   let n = 0;
   const inspectors: Kysely<Database>[] = [];
   return {
-    name: 'sqlite',
+    name: portable ? 'sqlite (portable Kysely batch queries)' : 'sqlite',
     async setup() {
       dir = mkdtempSync(join(tmpdir(), 'lockdown-store-'));
     },
@@ -49,7 +50,7 @@ function sqliteFactory(): StoreFactory {
     async create() {
       const path = join(dir, `db-${++n}`, 'lockdown.db');
       return {
-        open: (options) => openSqliteStore(path, options),
+        open: (options) => openSqliteStore(path, portable ? { ...options, batchWriter: undefined } : options),
         inspect() {
           const k = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(path, { readonly: true }) }) });
           inspectors.push(k);
@@ -60,7 +61,7 @@ function sqliteFactory(): StoreFactory {
   };
 }
 
-const factories: StoreFactory[] = [sqliteFactory()];
+const factories: StoreFactory[] = [sqliteFactory(), sqliteFactory(true)];
 
 // ---- fixtures ----
 

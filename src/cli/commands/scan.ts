@@ -14,7 +14,7 @@ import { type TargetSpace, type TargetSpecInput } from '../../targets/target-spa
 import { commonConfig, failsOn, parseFailOn, scanSettings, withStore, type CommonOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { stopOnInterrupt } from '../interrupt.js';
-import { log, outputFormat, writeJson, writeOut } from '../output.js';
+import { LineStream, log, outputFormat, writeJson, writeOut } from '../output.js';
 import { Progress } from '../progress.js';
 import { findingsTable, resultToJson } from '../render.js';
 import { VERSION } from '../version.js';
@@ -93,6 +93,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
 
   const controller = new AbortController();
   const stopHandling = stopOnInterrupt(controller);
+  const lines = new LineStream();
 
   try {
     let run: ScanRun;
@@ -105,7 +106,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       if (answered(r)) {
         counts.answered++;
         if (r.auth === 'open') counts.open++;
-        if (format === 'ndjson') writeOut(JSON.stringify(resultToJson(r)));
+        if (format === 'ndjson') lines.write(resultToJson(r));
       }
     };
     const hooks = {
@@ -152,6 +153,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       followUp = { request, ranges: prepared.space.toJSON().ranges };
     }
 
+    lines.flush();
     const { scan, outcome } = run;
     const verb = outcome.complete ? 'completed' : 'interrupted';
     log(
@@ -183,6 +185,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
     }
     return failsOn(failOn, findings) ? ExitCode.findings : ExitCode.ok;
   } finally {
+    lines.flush();
     stopHandling();
   }
 }
