@@ -93,6 +93,18 @@ export class Session {
     this.socket.write(bytes);
   }
 
+  /**
+   * Send several commands in one write (pipelining): each must be allow-listed, or nothing is sent.
+   * One write means one packet and one round trip for requests whose replies are read in order.
+   */
+  sendAll(commands: ReadonlyArray<readonly [command: string, bytes: Uint8Array]>): void {
+    for (const [command] of commands) if (!this.opts.allowed.has(command)) throw new CommandNotAllowedError(this.opts.module, command);
+    if (this.failure) throw this.failure;
+    if (this.ended) throw new ConnectionClosedError();
+    for (const [command, bytes] of commands) this.opts.onSend(command, bytes.length);
+    this.socket.write(commands.length === 1 ? commands[0]![1] : Buffer.concat(commands.map(([, bytes]) => bytes)));
+  }
+
   /** Read one frame with `decode`, waiting for more bytes as needed. */
   async read<T>(decode: Decoder<T>): Promise<T> {
     for (;;) {

@@ -112,7 +112,7 @@ describe('redis probe on real servers', () => {
     assert.equal(r.metadata.clientNameSet, true);
     assert.deepEqual(r.peers, [{ host: OPEN, port: REPLICA_PORT, role: 'replica', source: 'INFO replication: slave0' }]);
     assert.match(r.evidence ?? '', /INFO answered without credentials.*redis_version:.*db0:keys=3/);
-    assert.deepEqual(r.commands, [REDIS_COMMANDS.info, REDIS_COMMANDS.clientSetName]);
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.clientSetName, REDIS_COMMANDS.info]);
     assert.deepEqual(r.errors, []);
   });
 
@@ -132,7 +132,7 @@ describe('redis probe on real servers', () => {
       assert.ok(client, `MONITOR saw our CLIENT SETNAME: ${log}`);
       assert.deepEqual(
         lines.filter((m) => m[1] === client).map((m) => m[2]),
-        ['"INFO"', '"CLIENT" "SETNAME" "lockdown-monitor-check"'],
+        ['"CLIENT" "SETNAME" "lockdown-monitor-check"', '"INFO"'],
       );
     } finally {
       monitor.kill();
@@ -148,12 +148,14 @@ describe('redis probe on real servers', () => {
     assert.deepEqual(r.metadata.keyspace, { db0: { keys: 3, expires: 1 }, db1: { keys: 2, expires: 0 } });
   });
 
-  it('password set: auth_required with the NOAUTH line, and no CLIENT SETNAME', async () => {
+  it('password set: auth_required with the NOAUTH line; the refused CLIENT SETNAME is expected, not an error', async () => {
     const r = await redisProbe.probe({ host: AUTH, port: PORT }, probeCtx());
     assert.equal(r.status, 'success');
     assert.equal(r.auth, 'auth_required');
     assert.equal(r.evidence, '-NOAUTH Authentication required.');
-    assert.deepEqual(r.commands, [REDIS_COMMANDS.info]);
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.clientSetName, REDIS_COMMANDS.info]);
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.metadata.clientNameSet, undefined);
     assert.deepEqual(r.peers, []);
     assert.equal(r.metadata.keyspace, undefined);
     assert.equal(r.inventory, undefined);
@@ -168,7 +170,8 @@ describe('redis probe on real servers', () => {
       assert.equal(r.metadata.protectedMode, true);
       assert.match(r.evidence ?? '', /^-DENIED Redis is running in protected mode/);
       assert.ok((r.evidence ?? '').length <= 1024);
-      assert.deepEqual(r.commands, [REDIS_COMMANDS.info]);
+      // Both went out in one packet; the server refused the first and closed.
+      assert.deepEqual(r.commands, [REDIS_COMMANDS.clientSetName, REDIS_COMMANDS.info]);
     } finally {
       await relay.close();
     }
@@ -183,14 +186,14 @@ describe('redis probe on real servers', () => {
     assert.equal(r.auth, 'open');
     assert.equal(r.metadata.infoAvailable, false);
     assert.match(r.evidence ?? '', /^INFO: -ERR unknown command 'INFO'.*; PING: \+PONG$/);
-    assert.deepEqual(r.commands, [REDIS_COMMANDS.info, REDIS_COMMANDS.ping, REDIS_COMMANDS.clientSetName]);
+    assert.deepEqual(r.commands, [REDIS_COMMANDS.clientSetName, REDIS_COMMANDS.info, REDIS_COMMANDS.ping]);
   });
 
   it('allow-list: every byte sent to the open and the auth server decodes to allow-listed commands', async () => {
     for (const [host, port, expected] of [
-      [OPEN, PORT, [['INFO'], ['CLIENT', 'SETNAME', 'lockdown-test']]],
-      [AUTH, PORT, [['INFO']]],
-      [AUTH, NOINFO_PORT, [['INFO'], ['PING'], ['CLIENT', 'SETNAME', 'lockdown-test']]],
+      [OPEN, PORT, [['CLIENT', 'SETNAME', 'lockdown-test'], ['INFO']]],
+      [AUTH, PORT, [['CLIENT', 'SETNAME', 'lockdown-test'], ['INFO']]],
+      [AUTH, NOINFO_PORT, [['CLIENT', 'SETNAME', 'lockdown-test'], ['INFO'], ['PING']]],
     ] as const) {
       const proxy = await recordingProxy(host, port);
       try {
@@ -383,7 +386,7 @@ describe('redis value sampling (ctx.sample, inside the authorized scope) on the 
       assert.equal(r.auth, 'open');
       assert.equal(r.sample, undefined);
       assert.equal(r.metadata.sampling, undefined);
-      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['INFO'], ['CLIENT', 'SETNAME', 'lockdown-test']]);
+      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['CLIENT', 'SETNAME', 'lockdown-test'], ['INFO']]);
       assert.deepEqual(r.inventory?.namespaces.map((n) => n.path), [['db0'], ['db2']]);
       const text = JSON.stringify(r);
       for (const v of clearValues(people)) assert.ok(!text.includes(v), v);
@@ -398,7 +401,7 @@ describe('redis value sampling (ctx.sample, inside the authorized scope) on the 
       const r = await redisProbe.probe({ host: AUTH, port: NOINFO_PORT }, probeCtx({ authorized: true, sample: SAMPLE }));
       assert.equal(r.status, 'success', r.errors.join('; '));
       assert.equal(r.auth, 'open');
-      assert.deepEqual(r.commands.slice(0, 4), [REDIS_COMMANDS.info, REDIS_COMMANDS.ping, REDIS_COMMANDS.clientSetName, 'SCAN']);
+      assert.deepEqual(r.commands.slice(0, 4), [REDIS_COMMANDS.clientSetName, REDIS_COMMANDS.info, REDIS_COMMANDS.ping, 'SCAN']);
       assert.ok(!r.commands.includes('SELECT'));
       assert.equal(r.sample?.documents, 1);
       assert.equal((r.sample?.categories as Record<string, { count: number }>).national_id?.count, 1);
@@ -410,13 +413,13 @@ describe('redis value sampling (ctx.sample, inside the authorized scope) on the 
     }
   });
 
-  it('password set, ctx.sample given: nothing but INFO is sent, no sample', async () => {
+  it('password set, ctx.sample given: nothing but the name and INFO is sent, no sample', async () => {
     const proxy = await recordingProxy(AUTH, PORT);
     try {
       const r = await redisProbe.probe({ host: '127.0.0.1', port: proxy.port }, probeCtx({ authorized: true, sample: SAMPLE }));
       assert.equal(r.auth, 'auth_required');
       assert.equal(r.sample, undefined);
-      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['INFO']]);
+      assert.deepEqual(assertAllowListed(r, proxy.clientBytes()), [['CLIENT', 'SETNAME', 'lockdown-test'], ['INFO']]);
     } finally {
       await proxy.close();
     }

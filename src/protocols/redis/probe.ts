@@ -1,7 +1,7 @@
 /**
- * Redis probe: one TCP connection, `INFO` first (its reply alone decides open vs auth), `PING` only when
- * INFO was renamed away, and `CLIENT SETNAME <identity>` once the server proved open so an admin
- * running CLIENT LIST sees who is looking. Nothing else is ever sent (see `REDIS_COMMANDS`).
+ * Redis probe: one TCP connection; `CLIENT SETNAME <identity>` and `INFO` pipelined in one packet (INFO's
+ * reply alone decides open vs auth; the name lets an admin running CLIENT LIST see who is looking), and
+ * `PING` only when INFO was renamed away. Nothing else is ever sent (see `REDIS_COMMANDS`).
  *
  * Why INFO first rather than PING then INFO: on every Redis version INFO is refused with the same
  * `-NOAUTH`/`-DENIED` error PING would get, so PING adds a round trip without adding a fact; and the
@@ -72,15 +72,27 @@ export const redisProbe: Probe = {
 
 async function probeRedis(run: ProbeRun): Promise<void> {
   const session = await run.connect();
-  const reply = await command(session, REDIS_COMMANDS.info, ['INFO']);
+  // CLIENT SETNAME first, in the same packet as INFO: one round trip, and an admin reading CLIENT LIST or
+  // MONITOR sees the scanner's name on the connection that asked for INFO. A server that wants a password
+  // refuses the name just as it refuses INFO; that refusal is expected and not reported.
+  const name = clientNameCommand(run);
+  const info: readonly [string, Uint8Array] = [REDIS_COMMANDS.info, encodeCommand(['INFO'])];
+  session.sendAll(name ? [name, info] : [info]);
+  const nameReply = name ? await session.read(decodeResp) : undefined;
   // Any RESP reply proves a Redis-protocol server; INFO names the product precisely when readable.
   run.result.product = 'Redis';
+  // Protected mode answers the first command with -DENIED and closes the connection.
+  if (nameReply?.type === 'error' && classifyRedisError(nameReply.value) === 'protected-mode') {
+    classifyError(run, nameReply.value);
+    return;
+  }
+  const reply = await session.read(decodeResp);
 
   if (reply.type === 'bulk' && reply.value !== null) {
-    const info = parseInfo(reply.value.toString('utf8'));
-    recordOpen(run, info);
-    await setClientName(run, session);
-    if (run.ctx.sample) await sampleRedis(run, session, databasesLargestFirst(info));
+    const sections = parseInfo(reply.value.toString('utf8'));
+    recordOpen(run, sections);
+    noteClientName(run, nameReply);
+    if (run.ctx.sample) await sampleRedis(run, session, databasesLargestFirst(sections));
     return;
   }
   if (reply.type !== 'error') {
@@ -102,7 +114,7 @@ async function probeRedis(run: ProbeRun): Promise<void> {
     run.result.auth = AuthVerdict.open;
     run.result.metadata.infoAvailable = false;
     run.setEvidence(`INFO: -${reply.value}; PING: +PONG`);
-    await setClientName(run, session);
+    noteClientName(run, nameReply);
     // Without INFO the keyspace is unknown: database 0, the one every client starts in.
     if (run.ctx.sample) await sampleRedis(run, session, [0]);
     return;
@@ -235,14 +247,19 @@ function openEvidence(info: InfoSections): string {
   return lines.join('\n');
 }
 
-/** Name this connection after the scanner; an admin sees it in CLIENT LIST. A refusal is noted, not fatal. */
-async function setClientName(run: ProbeRun, session: Session): Promise<void> {
+/** `CLIENT SETNAME <identity>`, naming the connection after the scanner; undefined (and noted) when the name cannot be sent. */
+function clientNameCommand(run: ProbeRun): readonly [string, Uint8Array] | undefined {
   const name = run.ctx.clientName;
   if (!CLIENT_NAME.test(name)) {
     run.result.errors.push(`Client name ${JSON.stringify(name)} is not a single printable token; CLIENT SETNAME skipped`);
-    return;
+    return undefined;
   }
-  const reply = await command(session, REDIS_COMMANDS.clientSetName, ['CLIENT', 'SETNAME', name]);
+  return [REDIS_COMMANDS.clientSetName, encodeCommand(['CLIENT', 'SETNAME', name])];
+}
+
+/** On an open server: record whether the name was taken. A refusal is noted, not fatal. */
+function noteClientName(run: ProbeRun, reply: RespValue | undefined): void {
+  if (reply === undefined) return;
   if (reply.type === 'simple' && reply.value === 'OK') run.result.metadata.clientNameSet = true;
   else run.result.errors.push(`CLIENT SETNAME was refused: ${describe(reply)}`);
 }
