@@ -295,6 +295,12 @@ class KyselyStore implements Store {
           ),
         );
       }
+      const after = filter.after;
+      if (after !== undefined) {
+        query = query.where((eb) =>
+          eb(eb.refTuple('findings.host_key', 'findings.port', 'findings.module'), '>', eb.tuple(hostKey(after.host), after.port, after.module)),
+        );
+      }
       query = query.orderBy('findings.host_key').orderBy('findings.port').orderBy('findings.module');
       if (filter.limit !== undefined) query = query.limit(integer(filter.limit, 'limit'));
       if (filter.offset !== undefined) query = query.offset(integer(filter.offset, 'offset'));

@@ -104,8 +104,10 @@ export interface FindingFilter {
   /** Only findings with compromise signs. */
   compromised?: boolean;
   limit?: number;
-  /** Skip this many (with `limit`, for paging through a large scan). */
+  /** Skip this many (with `limit`). */
   offset?: number;
+  /** Only findings after this one in the store's order (address, port, module): keyset paging, whose cost does not grow with the page number. */
+  after?: { host: string; port: number; module: string };
 }
 
 export interface AuditRecord {
