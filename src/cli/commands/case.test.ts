@@ -24,7 +24,7 @@ import { registerCase } from './src/cli/commands/case.js';
 import { LockdownError } from './src/core/errors.js';
 let code = 0;
 const setExit = (c) => { code = c; };
-const program = buildProgram(setExit);
+const program = await buildProgram(setExit);
 if (!program.commands.some((c) => c.name() === 'case')) registerCase(program, setExit);
 try {
   await program.parseAsync(normaliseArgv(process.argv.slice(1)), { from: 'user' });

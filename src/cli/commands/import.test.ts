@@ -21,7 +21,7 @@ import { registerImport } from './src/cli/commands/import.js';
 import { LockdownError } from './src/core/errors.js';
 let code = 0;
 const setExit = (c) => { code = c; };
-const program = buildProgram(setExit);
+const program = await buildProgram(setExit);
 if (!program.commands.some((c) => c.name() === 'import')) registerImport(program, setExit);
 try {
   await program.parseAsync(normaliseArgv(process.argv.slice(1)), { from: 'user' });

@@ -253,6 +253,45 @@ describe('redis INFO parser', () => {
     });
   });
 
+  it('lazy sections and field lookups agree with a plain line-by-line parse', () => {
+    // The reference: split every line, `# Name` opens a section, `field:value` lines fill it.
+    const reference = (text: string): Map<string, Map<string, string>> => {
+      const sections = new Map<string, Map<string, string>>([['', new Map()]]);
+      let current = sections.get('')!;
+      for (const raw of text.split('\n')) {
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (line.startsWith('#')) {
+          const name = line.slice(1).trim().toLowerCase();
+          current = sections.get(name) ?? new Map();
+          sections.set(name, current);
+        } else if (line.indexOf(':') > 0 && !current.has(line.slice(0, line.indexOf(':')))) {
+          current.set(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1));
+        }
+      }
+      return sections;
+    };
+    const texts = [
+      master,
+      replica,
+      master.replaceAll('\r\n', '\n'),
+      'loose:1\r\n# Server\r\nredis_version:7\r\n',
+      '# A\r\nx:1\r\n# B\r\ny:2\r\n# a\r\nz:3',
+      '',
+      '#\r\n:novalue\r\nk:v:w\r\n#Tight\r\nt:1\r\n\r\n',
+    ];
+    for (const text of texts) {
+      const info = parseInfo(text);
+      for (const [name, fields] of reference(text)) {
+        if (name === '' && fields.size === 0) continue;
+        assert.deepEqual(info.get(name), fields, `section ${JSON.stringify(name)} of ${JSON.stringify(text.slice(0, 40))}`);
+        for (const [field, value] of fields) assert.equal(infoField(info, field), value, field);
+      }
+    }
+    assert.equal(infoField(parseInfo('a:1\r\n'), 'a'), '1');
+    assert.equal(infoField(parseInfo('ba:1\r\n'), 'a'), undefined);
+    assert.equal(infoField(parseInfo('# S\r\nx:1\r\n'), '# S\r\nx'), undefined);
+  });
+
   it('does not let field names reach the prototype', () => {
     const info = parseInfo('# Keyspace\r\n__proto__:keys=1\r\nconstructor:x\r\n');
     assert.deepEqual(parseKeyspace(info), {});

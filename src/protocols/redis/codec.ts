@@ -98,8 +98,10 @@ function parseValue(buf: Buffer, pos: number, depth: number): Parsed<RespValue> 
       const end = line.next + len;
       if (buf.length < end + 2) return undefined;
       if (buf[end] !== CR || buf[end + 1] !== LF) throw new ProtocolError('RESP bulk string not followed by CRLF');
-      // A copy, so the decoded value does not pin the session's receive buffer.
-      return { value: { type: 'bulk', value: Buffer.from(buf.subarray(line.next, end)) }, next: end + 2 };
+      // A small value is copied so it does not pin a much larger receive buffer; one that is most of the
+      // buffer (INFO's reply, typically) is used in place: a copy would only double it.
+      const bytes = buf.subarray(line.next, end);
+      return { value: { type: 'bulk', value: bytes.length * 2 >= buf.length ? bytes : Buffer.from(bytes) }, next: end + 2 };
     }
     case 0x2a /* * */: {
       if (depth >= RESP_LIMITS.maxDepth) throw new ProtocolError(`RESP arrays nested deeper than ${RESP_LIMITS.maxDepth}`);
@@ -123,39 +125,88 @@ function parseValue(buf: Buffer, pos: number, depth: number): Parsed<RespValue> 
   }
 }
 
-/** INFO's text as sections (lower-cased names, e.g. `server`, `keyspace`) of `field → value`. */
-export type InfoSections = Map<string, Map<string, string>>;
-
 /**
- * Parse the text of an INFO reply: `# Section` headers, then `field:value` lines (CRLF or LF).
- * Fields before any header land in section `''`. Unparseable lines are skipped: INFO is informational.
+ * An INFO reply: `# Section` headers, then `field:value` lines (CRLF or LF). Fields before any header
+ * are in section `''`; unparseable lines are skipped (INFO is informational).
+ *
+ * Lazy on purpose: a probe reads about a dozen of INFO's ~150 fields, at thousands of probes a second, so
+ * a field is found by searching the text and a section is split into a map only when asked for.
  */
-export function parseInfo(text: string): InfoSections {
-  const sections: InfoSections = new Map();
-  let current = new Map<string, string>();
-  sections.set('', current);
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.startsWith('#')) {
-      const name = line.slice(1).trim().toLowerCase();
-      current = sections.get(name) ?? new Map<string, string>();
-      sections.set(name, current);
-      continue;
+export class InfoSections {
+  readonly text: string;
+  /** Section name (lower-cased) → [start, end) of its lines in `text`, in text order. */
+  private readonly bounds = new Map<string, Array<[number, number]>>();
+  private readonly parsed = new Map<string, Map<string, string>>();
+
+  constructor(text: string) {
+    this.text = text;
+    let name = '';
+    let start = 0;
+    for (let at = text.startsWith('#') ? 0 : text.indexOf('\n#'); at !== -1; at = text.indexOf('\n#', at + 1)) {
+      const header = text[at] === '#' ? at : at + 1;
+      this.addBounds(name, start, header);
+      name = text.slice(header + 1, lineEnd(text, header)).trim().toLowerCase();
+      start = nextLine(text, header);
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    current.set(line.slice(0, colon), line.slice(colon + 1));
+    this.addBounds(name, start, text.length);
   }
-  return sections;
+
+  /** The section's fields (empty sections included; undefined when there is no such header). */
+  get(section: string): Map<string, string> | undefined {
+    const known = this.parsed.get(section);
+    if (known) return known;
+    const ranges = this.bounds.get(section);
+    if (!ranges) return undefined;
+    const fields = new Map<string, string>();
+    for (const [from, to] of ranges) {
+      for (let pos = from; pos < to; pos = nextLine(this.text, pos)) {
+        const line = this.text.slice(pos, Math.min(lineEnd(this.text, pos), to));
+        const colon = line.indexOf(':');
+        if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+      }
+    }
+    this.parsed.set(section, fields);
+    return fields;
+  }
+
+  /** A field from any section, the first in text order (INFO field names are unique across sections). */
+  field(name: string): string | undefined {
+    if (name === '' || name.includes(':') || name.includes('\n') || name.startsWith('#')) return undefined;
+    const needle = `${name}:`;
+    const at = this.text.startsWith(needle) ? 0 : this.text.indexOf(`\n${needle}`);
+    if (at === -1) return undefined;
+    const from = (at === 0 && this.text.startsWith(needle) ? 0 : at + 1) + needle.length;
+    return this.text.slice(from, lineEnd(this.text, from));
+  }
+
+  private addBounds(name: string, start: number, end: number): void {
+    // A repeated header continues the same section, as the eager parser did.
+    const ranges = this.bounds.get(name);
+    if (ranges) ranges.push([start, end]);
+    else this.bounds.set(name, [[start, end]]);
+  }
+}
+
+/** Start of the line after the one at `pos` (the text's length after the last line). */
+function nextLine(text: string, pos: number): number {
+  const lf = text.indexOf('\n', pos);
+  return lf === -1 ? text.length : lf + 1;
+}
+
+/** End of the line starting at `pos`: the index of its CR (of a CRLF) or LF, or the text's length. */
+function lineEnd(text: string, pos: number): number {
+  const lf = text.indexOf('\n', pos);
+  const end = lf === -1 ? text.length : lf;
+  return end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+}
+
+export function parseInfo(text: string): InfoSections {
+  return new InfoSections(text);
 }
 
 /** A field from any section (INFO field names are unique across sections). */
 export function infoField(info: InfoSections, field: string): string | undefined {
-  for (const section of info.values()) {
-    const v = section.get(field);
-    if (v !== undefined) return v;
-  }
-  return undefined;
+  return info.field(field);
 }
 
 /** Split INFO's `k=v,k=v` values (keyspace, slaveN). */
