@@ -29,6 +29,17 @@ interface Measured {
   seconds: number;
   cpuSeconds: number;
   peakRssMb: number;
+  /** CPU seconds the one redis-server spent while this tool ran (the server shares the machine). */
+  serverCpuSeconds: number;
+}
+
+let redisPid: number | undefined;
+
+/** utime + stime of the redis-server process, in seconds. */
+function serverCpu(): number {
+  if (redisPid === undefined) return 0;
+  const fields = readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function sh(cmd: string, args: string[]): void {
@@ -44,8 +55,9 @@ function block(n: number): string {
 }
 
 /** Run a command in the namespace under GNU time; returns stdout and the measured resources. */
-function timed(args: string[]): Promise<{ stdout: string; seconds: number; cpuSeconds: number; peakRssMb: number }> {
+function timed(args: string[]): Promise<{ stdout: string; seconds: number; cpuSeconds: number; peakRssMb: number; serverCpuSeconds: number }> {
   const timeFile = path.join(work, `time-${Date.now()}`);
+  const serverBefore = serverCpu();
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, '/usr/bin/time', '-f', '%e %U %S %M', '-o', timeFile, 'bash', '-c', 'ulimit -n $(ulimit -Hn); exec "$@"', 'bench', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -59,7 +71,7 @@ function timed(args: string[]): Promise<{ stdout: string; seconds: number; cpuSe
         return;
       }
       const [e, u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
-      resolve({ stdout: Buffer.concat(out).toString('utf8'), seconds: e, cpuSeconds: u + s, peakRssMb: m / 1024 });
+      resolve({ stdout: Buffer.concat(out).toString('utf8'), seconds: e, cpuSeconds: u + s, peakRssMb: m / 1024, serverCpuSeconds: serverCpu() - serverBefore });
     });
   });
 }
@@ -98,19 +110,28 @@ async function runNmap(targets: string): Promise<Measured> {
   return { tool: 'nmap', command: args.join(' '), probes: ADDRESSES, successes, ...pick(r) };
 }
 
-function pick(r: { seconds: number; cpuSeconds: number; peakRssMb: number }): Pick<Measured, 'seconds' | 'cpuSeconds' | 'peakRssMb'> {
-  return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb };
+async function runBare(concurrency: number): Promise<Measured> {
+  const args = [process.execPath, path.join(root, 'bench/bare-connect-loop.mjs'), '127.1.0.0', String(ADDRESSES), String(concurrency)];
+  const r = await timed(args);
+  const successes = (JSON.parse(r.stdout.trim() || '{"verified":0}') as { verified: number }).verified;
+  return { tool: `bare Node loop c=${concurrency}`, command: 'node bench/bare-connect-loop.mjs', probes: ADDRESSES, successes, ...pick(r) };
+}
+
+function pick(r: Pick<Measured, 'seconds' | 'cpuSeconds' | 'peakRssMb' | 'serverCpuSeconds'>): Pick<Measured, 'seconds' | 'cpuSeconds' | 'peakRssMb' | 'serverCpuSeconds'> {
+  return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb, serverCpuSeconds: r.serverCpuSeconds };
 }
 
 function row(m: Measured): string {
   const rate = m.successes / Math.max(m.seconds, 0.001);
   const cpuPer1000 = (m.cpuSeconds / Math.max(m.successes, 1)) * 1000;
+  const serverPer1000 = (m.serverCpuSeconds / Math.max(m.successes, 1)) * 1000;
   return [
-    m.tool.padEnd(22),
+    m.tool.padEnd(24),
     `${m.successes}/${m.probes}`.padStart(11),
     `${m.seconds.toFixed(2)} s`.padStart(10),
     `${rate.toFixed(0)}/s`.padStart(9),
     `${cpuPer1000.toFixed(2)} cpu-s`.padStart(13),
+    `${serverPer1000.toFixed(2)} cpu-s`.padStart(13),
     `${m.peakRssMb.toFixed(0)} MB`.padStart(8),
   ].join('  ');
 }
@@ -127,6 +148,7 @@ async function main(): Promise<void> {
       ['netns', 'exec', ns, 'bash', '-c', 'ulimit -n $(ulimit -Hn); exec redis-server --bind 0.0.0.0 --port 6379 --save "" --appendonly no --protected-mode no --maxclients 20000 --tcp-backlog 4096 --dir "$0"', work],
       { stdio: 'ignore' },
     );
+    redisPid = redis.pid;
     await new Promise((r) => setTimeout(r, 500));
     // seed a few keys so INFO has a keyspace to report
     sh('ip', ['netns', 'exec', ns, 'redis-cli', '-h', '127.0.0.1', 'mset', 'a', '1', 'b', '2', 'c', '3']);
@@ -135,14 +157,21 @@ async function main(): Promise<void> {
     const lockdown = await runLockdown(targets, CONCURRENCY, `lockdown c=${CONCURRENCY}`);
     const nmap = await runNmap(targets);
     const big = await runLockdown(targets, BIG_INFLIGHT, `lockdown c=${BIG_INFLIGHT}`);
+    const bare = await runBare(CONCURRENCY);
 
     console.log('');
-    console.log(`${'tool'.padEnd(22)}  ${'verified'.padStart(11)}  ${'wall'.padStart(10)}  ${'probes/s'.padStart(9)}  ${'per 1000'.padStart(13)}  ${'peak RSS'.padStart(8)}`);
-    for (const m of [lockdown, nmap, big]) console.log(row(m));
-    const ratio = lockdown.successes / lockdown.seconds / (nmap.successes / nmap.seconds);
+    console.log(
+      `${'tool'.padEnd(24)}  ${'verified'.padStart(11)}  ${'wall'.padStart(10)}  ${'probes/s'.padStart(9)}  ${'CPU per 1000'.padStart(13)}  ${'server CPU'.padStart(13)}  ${'peak RSS'.padStart(8)}`,
+    );
+    for (const m of [lockdown, nmap, big, bare]) console.log(row(m));
+    const rate = (m: Measured): number => m.successes / Math.max(m.seconds, 0.001);
+    const ratio = rate(lockdown) / rate(nmap);
     console.log('');
     console.log(`nmap command: ${nmap.command}`);
     console.log(`lockdown/nmap probes/s at concurrency ${CONCURRENCY}: ${ratio.toFixed(1)}x (bar: >= 10x)`);
+    console.log(
+      `machine ceiling (bare connect + INFO + close loop, no scanner): ${(rate(bare) / rate(nmap)).toFixed(1)}x nmap; lockdown reaches ${((100 * rate(lockdown)) / rate(bare)).toFixed(0)}% of it`,
+    );
     console.log(`lockdown peak RSS at ${BIG_INFLIGHT} in flight: ${big.peakRssMb.toFixed(0)} MB (bar: <= 250 MB)`);
     if (lockdown.successes !== ADDRESSES || nmap.successes !== ADDRESSES) {
       console.log(`note: not every address was verified (lockdown ${lockdown.successes}, nmap ${nmap.successes} of ${ADDRESSES}); rates count verified ones only`);

@@ -35,7 +35,7 @@ export class ProbeRun {
   ) {
     this.ctx = ctx;
     this.signal = signal;
-    this.allowed = new Set(module.allowedCommands);
+    this.allowed = allowListOf(module);
     this.result = {
       module: module.name,
       target,
@@ -151,6 +151,17 @@ export class ProbeRun {
   closeAll(): void {
     for (const s of this.sessions) s.close();
   }
+}
+
+// One Set per module, not per probe: the allow-list is fixed, and a scan runs thousands of probes a second.
+const allowLists = new WeakMap<ProbeModuleInfo, ReadonlySet<string>>();
+function allowListOf(module: ProbeModuleInfo): ReadonlySet<string> {
+  let set = allowLists.get(module);
+  if (set === undefined) {
+    set = new Set(module.allowedCommands);
+    allowLists.set(module, set);
+  }
+  return set;
 }
 
 /**
