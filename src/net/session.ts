@@ -169,6 +169,10 @@ export class Session {
       setTimeout(() => s.destroy(), 200).unref();
     } else {
       this.socket.destroy();
+      // The socket object lives on until its handle has closed, which under load can be a while; its
+      // listeners would keep this session, the probe and its result reachable all that time.
+      this.socket.removeAllListeners();
+      this.socket.on('error', ignore);
     }
     this.ended = true;
     this.notify();
@@ -221,6 +225,8 @@ export class Session {
     this.buffered = rest.length;
   }
 }
+
+function ignore(): void {}
 
 function toError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));

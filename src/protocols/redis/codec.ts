@@ -162,7 +162,7 @@ export class InfoSections {
       for (let pos = from; pos < to; pos = nextLine(this.text, pos)) {
         const line = this.text.slice(pos, Math.min(lineEnd(this.text, pos), to));
         const colon = line.indexOf(':');
-        if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+        if (colon > 0 && !line.startsWith('#')) fields.set(detached(line.slice(0, colon)), detached(line.slice(colon + 1)));
       }
     }
     this.parsed.set(section, fields);
@@ -176,7 +176,7 @@ export class InfoSections {
     const at = this.text.startsWith(needle) ? 0 : this.text.indexOf(`\n${needle}`);
     if (at === -1) return undefined;
     const from = (at === 0 && this.text.startsWith(needle) ? 0 : at + 1) + needle.length;
-    return this.text.slice(from, lineEnd(this.text, from));
+    return detached(this.text.slice(from, lineEnd(this.text, from)));
   }
 
   private addBounds(name: string, start: number, end: number): void {
@@ -185,6 +185,15 @@ export class InfoSections {
     if (ranges) ranges.push([start, end]);
     else this.bounds.set(name, [[start, end]]);
   }
+}
+
+/**
+ * A copy of a substring that does not keep the whole INFO text alive. V8 makes a substring of 13 or more
+ * characters a view into its parent, so one `os` value kept in a result would pin INFO's ~5 KB for as
+ * long as the result lives (thousands of results are in flight or waiting to be stored during a scan).
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** Start of the line after the one at `pos` (the text's length after the last line). */
