@@ -80,13 +80,6 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
   const slots = new Slots(opts.concurrency);
   const watermark = new Watermark(opts.from);
   const counters: ScanCounters = { dispatched: 0, done: 0, answered: 0, open: 0, byStatus: {} };
-  // One controller per in-flight probe, aborted together on stop. (A single shared signal would carry
-  // thousands of listeners, and EventTarget scans its listener list on every add.)
-  const inFlight = new Set<AbortController>();
-  const onStop = (): void => {
-    for (const c of inFlight) c.abort(opts.signal.reason);
-  };
-  opts.signal.addEventListener('abort', onStop, { once: true });
 
   let pending: ProbeResult[] = [];
   let pendingDone: number[] = [];
@@ -166,10 +159,8 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
       const probe = opts.probes.get(item.module);
       watermark.dispatched(item.position);
       counters.dispatched++;
-      const controller = new AbortController();
-      inFlight.add(controller);
-      void runOne(probe, item, opts, controller.signal).then((result) => {
-        inFlight.delete(controller);
+      // Every probe gets the scan's own signal: runProbe subscribes through one fanned-out listener.
+      void runOne(probe, item, opts).then((result) => {
         finish(item, result);
         slots.release();
       });
@@ -177,7 +168,6 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
     await slots.drain();
   } finally {
     clearInterval(timer);
-    opts.signal.removeEventListener('abort', onStop);
     await flush();
   }
   if (flushError) throw flushError;
@@ -188,7 +178,7 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
   };
 }
 
-async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOptions, signal: AbortSignal): Promise<ProbeResult> {
+async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOptions): Promise<ProbeResult> {
   const target = { host: item.host, port: item.port, ...(item.hostname ? { hostname: item.hostname } : {}) };
   if (!probe) {
     return failed(item, target, `No protocol module named ${item.module}`);
@@ -197,7 +187,7 @@ async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOpt
     const authorized = opts.isAuthorized(item.host);
     return await probe.probe(target, {
       ...opts.probeContext,
-      signal,
+      signal: opts.signal,
       authorized,
       ...(authorized && opts.samplePlan ? { sample: opts.samplePlan } : {}),
     });

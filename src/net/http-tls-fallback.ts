@@ -19,13 +19,13 @@ export async function plainThenTls(
     if (!plainHttpToTlsPort(res)) return { res, tls: false };
     plainFailure = new ProtocolError(`Plain HTTP answered HTTP ${res.status} naming HTTPS`);
   } catch (err) {
-    if (run.signal.aborted || !worthTlsRetry(err)) throw err;
+    if (run.aborted || !worthTlsRetry(err)) throw err;
     plainFailure = err;
   }
   try {
     return { res: await send(true), tls: true, plainFailure: errorMessage(plainFailure) };
   } catch (err) {
-    if (run.signal.aborted) throw err;
+    if (run.aborted) throw err;
     if (isTlsHandshakeFailure(err)) {
       throw new ProtocolError(`Neither HTTP nor HTTPS: plain HTTP: ${errorMessage(plainFailure)}; TLS: ${errorMessage(err)}`, { cause: err });
     }

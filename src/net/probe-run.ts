@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { CommandNotAllowedError, errorMessage } from '../core/errors.js';
 import { AuthVerdict, EVIDENCE_CAP, ProbeStatus, type ProbeContext, type ProbeResult, type Target } from '../core/types.js';
+import { Cancellation, onSignalAbort } from './cancel.js';
 import { httpExchange, type HttpRequest, type HttpResponse } from './http.js';
 import { Session } from './session.js';
 import { CancelledError, DeadlineError, statusFromError } from './status.js';
@@ -19,9 +20,10 @@ export interface ProbeModuleInfo {
  */
 export class ProbeRun {
   readonly result: ProbeResult;
-  /** Aborts at the probe deadline or when the caller cancels. */
-  readonly signal: AbortSignal;
+  /** Set at the probe deadline or when the caller cancels. */
+  readonly cancel: Cancellation;
   readonly ctx: ProbeContext;
+  #signal: AbortSignal | undefined;
   private readonly allowed: ReadonlySet<string>;
   private readonly sessions: Session[] = [];
   /** True once any TCP session connected: the host answered, so a missing verdict is `inconclusive`. */
@@ -31,10 +33,10 @@ export class ProbeRun {
     private readonly module: ProbeModuleInfo,
     readonly target: Target,
     ctx: ProbeContext,
-    signal: AbortSignal,
+    cancel: Cancellation,
   ) {
     this.ctx = ctx;
-    this.signal = signal;
+    this.cancel = cancel;
     this.allowed = allowListOf(module);
     this.result = {
       module: module.name,
@@ -51,6 +53,16 @@ export class ProbeRun {
     };
   }
 
+  /** True once the deadline passed or the caller cancelled. */
+  get aborted(): boolean {
+    return this.cancel.aborted;
+  }
+
+  /** The cancellation as an AbortSignal (made on first use: only HTTP needs one). */
+  get signal(): AbortSignal {
+    return (this.#signal ??= this.cancel.toSignal());
+  }
+
   /** Open a TCP session to the target (or another port on the same host). */
   async connect(port = this.target.port): Promise<Session> {
     const session = await Session.connect(this.target.host, port, {
@@ -58,7 +70,7 @@ export class ProbeRun {
       allowed: this.allowed,
       readCap: this.ctx.readCap,
       connectTimeoutMs: this.ctx.connectTimeoutMs,
-      signal: this.signal,
+      cancel: this.cancel,
       onSend: (command, bytes) => {
         this.result.commands.push(command);
         this.result.bytesSent += bytes;
@@ -114,22 +126,25 @@ export class ProbeRun {
     const socket = dgram.createSocket(family);
     try {
       return await new Promise<Buffer | undefined>((resolve, reject) => {
+        if (this.cancel.reason !== undefined) {
+          reject(this.cancel.reason);
+          return;
+        }
         const timer = setTimeout(() => resolve(undefined), opts.timeoutMs);
-        const onAbort = (): void => {
+        const unsubscribe = this.cancel.subscribe((reason) => {
           clearTimeout(timer);
-          reject(this.signal.reason instanceof Error ? this.signal.reason : new CancelledError());
-        };
-        this.signal.addEventListener('abort', onAbort, { once: true });
+          reject(reason);
+        });
         socket.on('message', (msg) => {
           clearTimeout(timer);
-          this.signal.removeEventListener('abort', onAbort);
+          unsubscribe();
           this.result.bytesRead += msg.length;
           resolve(msg.length > this.ctx.readCap ? msg.subarray(0, this.ctx.readCap) : msg);
         });
         // ICMP port unreachable shows up as ECONNREFUSED on connected UDP sockets; treat as "no answer".
         socket.on('error', () => {
           clearTimeout(timer);
-          this.signal.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve(undefined);
         });
         socket.connect(opts.port ?? this.target.port, this.target.host, () => {
@@ -176,12 +191,12 @@ export async function runProbe(
   body: (run: ProbeRun) => Promise<void>,
 ): Promise<ProbeResult> {
   const started = performance.now();
-  const controller = new AbortController();
-  const onCallerAbort = (): void => controller.abort(new CancelledError());
-  if (ctx.signal.aborted) controller.abort(new CancelledError());
-  else ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DeadlineError(ctx.timeoutMs)), ctx.timeoutMs);
-  const run = new ProbeRun(module, target, ctx, controller.signal);
+  const cancel = new Cancellation();
+  if (ctx.signal.aborted) cancel.abort(new CancelledError());
+  // Many probes share the caller's signal (a scan's stop): one fanned-out listener, not one each.
+  const stopListening = onSignalAbort(ctx.signal, () => cancel.abort(new CancelledError()));
+  const timer = setTimeout(() => cancel.abort(new DeadlineError(ctx.timeoutMs)), ctx.timeoutMs);
+  const run = new ProbeRun(module, target, ctx, cancel);
   try {
     await body(run);
     run.result.status = ProbeStatus.success;
@@ -190,7 +205,7 @@ export async function runProbe(
   } catch (err) {
     // When our own signal fired, its reason (deadline or cancel) says what happened, whatever
     // shape of abort error the transport (socket, undici) threw.
-    const status = controller.signal.aborted ? statusFromError(controller.signal.reason) : statusFromError(err);
+    const status = cancel.reason !== undefined ? statusFromError(cancel.reason) : statusFromError(err);
     if (run.result.auth !== undefined && status !== ProbeStatus.cancelled) {
       run.result.status = ProbeStatus.success;
       run.result.errors.push(`Partial result: ${errorMessage(err)}`);
@@ -202,7 +217,7 @@ export async function runProbe(
     }
   } finally {
     clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onCallerAbort);
+    stopListening();
     run.closeAll();
     run.result.durationMs = Math.round(performance.now() - started);
   }

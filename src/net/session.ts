@@ -7,6 +7,7 @@ import {
   ProtocolError,
   ReadLimitError,
 } from '../core/errors.js';
+import { type Cancellation } from './cancel.js';
 
 /**
  * A frame decoder: given every byte received and not yet consumed, return the decoded value and how
@@ -20,7 +21,8 @@ export interface SessionOptions {
   allowed: ReadonlySet<string>;
   readCap: number;
   connectTimeoutMs: number;
-  signal: AbortSignal;
+  /** The probe's deadline or the caller's stop. */
+  cancel: Cancellation;
   /** Called before bytes go on the wire, with the allow-listed command name. */
   onSend: (command: string, bytes: number) => void;
   onRead: (bytes: number) => void;
@@ -40,20 +42,20 @@ export class Session {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly opts: SessionOptions;
-  private readonly onAbort = (): void => this.fail(toError(this.opts.signal.reason));
+  private readonly unsubscribe: () => void;
 
   private constructor(socket: net.Socket, opts: SessionOptions) {
     this.socket = socket;
     this.opts = opts;
     this.attach(socket);
-    opts.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.unsubscribe = opts.cancel.subscribe((reason) => this.fail(reason));
   }
 
   /** Open a TCP connection within `connectTimeoutMs`, honouring the abort signal. */
   static connect(host: string, port: number, opts: SessionOptions): Promise<Session> {
     return new Promise((resolve, reject) => {
-      if (opts.signal.aborted) {
-        reject(toError(opts.signal.reason));
+      if (opts.cancel.reason !== undefined) {
+        reject(opts.cancel.reason);
         return;
       }
       const socket = net.connect({ host, port, noDelay: true });
@@ -61,7 +63,7 @@ export class Session {
         clearTimeout(timer);
         socket.removeListener('connect', onConnect);
         socket.removeListener('error', onError);
-        opts.signal.removeEventListener('abort', onAbort);
+        unsubscribe();
       };
       const onConnect = (): void => {
         cleanup();
@@ -72,11 +74,10 @@ export class Session {
         socket.destroy();
         reject(err);
       };
-      const onAbort = (): void => onError(toError(opts.signal.reason));
       const timer = setTimeout(() => onError(new ConnectTimeoutError(opts.connectTimeoutMs)), opts.connectTimeoutMs);
       socket.once('connect', onConnect);
       socket.once('error', onError);
-      opts.signal.addEventListener('abort', onAbort, { once: true });
+      const unsubscribe = opts.cancel.subscribe(onError);
     });
   }
 
@@ -161,7 +162,7 @@ export class Session {
   }
 
   close(): void {
-    this.opts.signal.removeEventListener('abort', this.onAbort);
+    this.unsubscribe();
     if (this.socket instanceof tls.TLSSocket && !this.socket.destroyed) {
       // Send close_notify so the server logs a clean TLS close, not a connection reset.
       const s = this.socket;
@@ -227,7 +228,3 @@ export class Session {
 }
 
 function ignore(): void {}
-
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
-}

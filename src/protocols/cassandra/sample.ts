@@ -46,7 +46,7 @@ export async function sampleCassandra(run: ProbeRun, session: Session, tables: R
     .filter(([ks, t]) => !ks.includes('\0') && !t.includes('\0'))
     .slice(0, limits.maxCollections);
   for (const [ks, table] of picked) {
-    if (budget.exhausted || run.signal.aborted) break;
+    if (budget.exhausted || run.aborted) break;
     const before = session.bytesRead;
     try {
       const outcome = await query(cqlSampleRowsQuery(ks, table, limits.perCollection));
@@ -57,7 +57,7 @@ export async function sampleCassandra(run: ProbeRun, session: Session, tables: R
       }
       collections.push({ name: `${ks}.${table}`, documents: rowObjects(outcome.rows!).slice(0, limits.perCollection) });
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(`${ks}.${table}`, err));
       break; // the connection is no longer usable
     } finally {

@@ -41,7 +41,7 @@ export async function sampleCouchdb(run: ProbeRun, infos: ReadonlyMap<string, Co
   const budget = new SampleBudget(limits.maxBytes);
   const collections: SampleCollection[] = [];
   for (const name of pickDatabases(infos, limits.maxCollections)) {
-    if (budget.exhausted || run.signal.aborted) break;
+    if (budget.exhausted || run.aborted) break;
     try {
       const res = await run.http(COUCHDB_SAMPLE_COMMANDS.allDocs, { method: 'GET', path: allDocsPath(name, limits.perCollection) });
       budget.spend(res.body.length);
@@ -59,7 +59,7 @@ export async function sampleCouchdb(run: ProbeRun, infos: ReadonlyMap<string, Co
         .filter((doc): doc is Record<string, unknown> => doc !== undefined && !(typeof doc._id === 'string' && doc._id.startsWith('_design/')));
       collections.push({ name, documents });
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(name, err));
     }
   }

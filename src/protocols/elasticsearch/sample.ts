@@ -49,7 +49,7 @@ export async function sampleElasticsearch(run: ProbeRun, tls: boolean, indices: 
   const collections: SampleCollection[] = [];
   let read = 0;
   for (const index of pickIndices(indices, limits.maxCollections)) {
-    if (budget.exhausted || run.signal.aborted) break;
+    if (budget.exhausted || run.aborted) break;
     let documents: unknown[];
     try {
       const res = await run.http(ES_SAMPLE_COMMANDS.search, { method: 'GET', path: searchPath(index.name, limits.perCollection), tls });
@@ -64,7 +64,7 @@ export async function sampleElasticsearch(run: ProbeRun, tls: boolean, indices: 
       const hits = isObject(reply) && isObject(reply.hits) && Array.isArray(reply.hits.hits) ? reply.hits.hits : [];
       documents = hits.slice(0, limits.perCollection).map((h) => (isObject(h) ? h._source : undefined)).filter((d) => d !== undefined);
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(index.name, err));
       continue;
     }

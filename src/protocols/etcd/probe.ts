@@ -134,14 +134,14 @@ async function fetchVersion(run: ProbeRun): Promise<{ res: HttpResponse; tls: bo
     if (!plainHttpToTlsPort(res)) return { res, tls: false };
     plainFailure = new ProtocolError(`Plain HTTP answered HTTP ${res.status}: ${snippet(res.body)}`);
   } catch (err) {
-    if (run.signal.aborted || !worthTlsRetry(err)) throw err;
+    if (run.aborted || !worthTlsRetry(err)) throw err;
     plainFailure = err;
   }
   run.result.metadata.plainHttpFailure = errorMessage(plainFailure);
   try {
     return { res: await getVersion(run, true), tls: true };
   } catch (err) {
-    if (run.signal.aborted) throw err;
+    if (run.aborted) throw err;
     // undici reports a TLS 1.3 alert that arrives after the handshake as a bare "other side closed":
     // ask the TLS layer itself (a handshake, no request) what the server said.
     const alert = isClientCertRequired(err) ? tlsAlert(err) : await clientCertAlert(run);
@@ -357,7 +357,7 @@ async function clientCertAlert(run: ProbeRun): Promise<string | undefined> {
     ]);
     return undefined;
   } catch (err) {
-    if (run.signal.aborted) throw err;
+    if (run.aborted) throw err;
     return isClientCertRequired(err) ? tlsAlert(err) : undefined;
   } finally {
     clearTimeout(timer);

@@ -223,7 +223,7 @@ async function handshake(run: ProbeRun, client: Document, maxMessageBytes: numbe
     hello = await conn.command(MONGODB_COMMANDS.hello, { hello: 1, client, $db: 'admin' });
   } catch (err) {
     // Our own deadline or a cancel: not a reason to try OP_QUERY.
-    if (run.signal.aborted) throw err;
+    if (run.aborted) throw err;
     const legacy = waited || err instanceof LegacyReplyError || statusFromError(err) === ProbeStatus.connectionClosed;
     if (!legacy) throw err;
     conn.close();

@@ -50,7 +50,7 @@ export async function sampleMongo(run: ProbeRun, conn: MongoConnection, candidat
   const started = conn.session.bytesRead;
   let read = 0;
   for (const c of pickCollections(candidates, limits.maxCollections)) {
-    if (budget.exhausted || run.signal.aborted) break;
+    if (budget.exhausted || run.aborted) break;
     const before = conn.session.bytesRead;
     let reply: Document;
     try {
@@ -64,7 +64,7 @@ export async function sampleMongo(run: ProbeRun, conn: MongoConnection, candidat
         $db: c.db,
       });
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(`${c.db}.${c.collection}`, err));
       break; // the connection is gone (read cap, closed)
     } finally {

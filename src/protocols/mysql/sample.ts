@@ -56,7 +56,7 @@ export async function sampleMysql(run: ProbeRun, session: Session): Promise<void
       run.result.errors.push(`Sampling: ${MYSQL_SAMPLE_COMMANDS.tables} failed${list.kind === 'err' ? ` (ERR ${list.code})` : ''}`);
     } else {
       for (const [schema, table] of list.rows.slice(0, limits.maxCollections)) {
-        if (budget.exhausted || run.signal.aborted) break;
+        if (budget.exhausted || run.aborted) break;
         if (schema == null || table == null || schema.includes('\0') || table.includes('\0')) continue;
         const before = session.bytesRead;
         const res = await query(session, MYSQL_SAMPLE_COMMANDS.rows, mysqlSampleRowsQuery(schema, table, limits.perCollection));
@@ -79,7 +79,7 @@ export async function sampleMysql(run: ProbeRun, session: Session): Promise<void
       }
     }
   } catch (err) {
-    if (run.signal.aborted) throw err;
+    if (run.aborted) throw err;
     run.result.errors.push(samplingError('tables', err));
   }
   const read = collections.length;

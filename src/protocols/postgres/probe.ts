@@ -201,7 +201,7 @@ async function openSession(run: ProbeRun, quiet = false): Promise<Session> {
     note('', true);
     return session;
   } catch (err) {
-    if (run.signal.aborted || err instanceof LockdownError) throw err;
+    if (run.aborted || err instanceof LockdownError) throw err;
     // OpenSSL messages carry source paths and newlines; the code (ERR_SSL_WRONG_VERSION_NUMBER …) says it better.
     const code = (err as NodeJS.ErrnoException).code;
     const why = code ?? errorMessage(err).replace(/\s+/g, ' ').trim();

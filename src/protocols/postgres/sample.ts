@@ -138,7 +138,7 @@ export async function samplePostgres(
   let databasesRead = 0;
 
   for (const db of databases) {
-    if (tablesLeft <= 0 || budget.exhausted || run.signal.aborted) break;
+    if (tablesLeft <= 0 || budget.exhausted || run.aborted) break;
     if (db.sizeBytes === null || db.name.includes('\0')) continue;
     let session: Session | undefined;
     try {
@@ -172,7 +172,7 @@ export async function samplePostgres(
         collections.push({ name: `${db.name}.${schema}.${table}`, documents: res.rows.map((r) => rowDocument(res.fields, r)) });
       }
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(db.name, err));
     } finally {
       if (session !== undefined) {

@@ -83,7 +83,7 @@ export async function sampleRedis(run: ProbeRun, session: Session, dbs: readonly
   let sampled = 0;
   const started = session.bytesRead;
   for (const db of dbs.slice(0, limits.maxCollections)) {
-    if (budget.exhausted || run.signal.aborted) break;
+    if (budget.exhausted || run.aborted) break;
     try {
       if (db !== current) {
         const [ok] = await pipeline(session, [{ name: REDIS_SAMPLE_COMMANDS.select, args: ['SELECT', String(db)] }]);
@@ -98,7 +98,7 @@ export async function sampleRedis(run: ProbeRun, session: Session, dbs: readonly
       budget.spend(session.bytesRead - before);
       if (n > 0) sampled++;
     } catch (err) {
-      if (run.signal.aborted) throw err;
+      if (run.aborted) throw err;
       run.result.errors.push(samplingError(`db${db}`, err));
       break; // the connection is no longer usable
     }

@@ -129,7 +129,7 @@ async function probeZookeeper(run: ProbeRun): Promise<void> {
       text = await fourLetter(run, word);
     } catch (err) {
       // The first word decides whether this is ZooKeeper at all; later ones only add detail.
-      if (word === 'srvr' || run.signal.aborted) throw err;
+      if (word === 'srvr' || run.aborted) throw err;
       run.result.errors.push(`${word}: ${errorMessage(err)}`);
       continue;
     }
