@@ -1,4 +1,4 @@
-import { type Agent, type Dispatcher, type request as undiciRequest } from 'undici';
+import type { Agent, Dispatcher, request as undiciRequest } from 'undici';
 import { CommandNotAllowedError, ReadLimitError } from '../core/errors.js';
 
 /**

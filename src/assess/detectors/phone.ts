@@ -9,7 +9,8 @@
  *   numbers (timestamps, order numbers) are valid US or Indian numbers.
  * Dates, times, decimals and dotted quads are refused before parsing, and so are identifier fields.
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import type { CountryCode, parsePhoneNumberFromString as ParsePhoneNumber } from 'libphonenumber-js/max';
 import { maskMiddle } from '../mask.js';
 import { fieldSaysOtherwise, type Detector, type HintProvider } from './types.js';
 
@@ -26,7 +27,7 @@ const NOT_PHONE = [
 export function createPhoneDetector(hints: HintProvider, regions: readonly CountryCode[] = DEFAULT_PHONE_REGIONS): Detector {
   function validIn(s: string, region: CountryCode | undefined) {
     try {
-      const p = parsePhoneNumberFromString(s, region);
+      const p = parsePhone()(s, region);
       return p?.isValid() ? p : undefined;
     } catch {
       return undefined;
@@ -62,4 +63,12 @@ export function createPhoneDetector(hints: HintProvider, regions: readonly Count
     },
     mask: (value) => maskMiddle(value.trim(), /\d/),
   };
+}
+
+// Loaded on first use: the full metadata costs about 10 MB, and only value sampling (inside
+// scope.authorized) ever looks for phone numbers.
+let parser: typeof ParsePhoneNumber | undefined;
+function parsePhone(): typeof ParsePhoneNumber {
+  parser ??= (createRequire(import.meta.url)('libphonenumber-js/max') as { parsePhoneNumberFromString: typeof ParsePhoneNumber }).parsePhoneNumberFromString;
+  return parser;
 }

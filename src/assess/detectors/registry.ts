@@ -2,7 +2,7 @@
  * The detector set: every value detector built from one rules object, in precedence order, with
  * `classify` (one category per value) and `findEmbedded` (values inside free text).
  */
-import { type CountryCode } from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { builtinRules, type Rules } from '../../rules/load.js';
 import { createAadhaarDetector } from './aadhaar.js';
 import { createChatTextDetector } from './chat-text.js';

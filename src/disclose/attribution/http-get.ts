@@ -3,7 +3,7 @@
  * abort, capped body, no automatic redirects (the caller decides, so it can count hops and see loops),
  * TLS certificates verified (registry data is trusted only from the registry).
  */
-import { type Agent, type Dispatcher, type request as undiciRequest } from 'undici';
+import type { Agent, Dispatcher, request as undiciRequest } from 'undici';
 import { ReadLimitError, errorMessage } from '../../core/errors.js';
 
 export interface GetOptions {

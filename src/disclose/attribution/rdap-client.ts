@@ -4,7 +4,7 @@
  * and `related` referrals in the reply are followed, at most `maxHops` of them, never to a URL already
  * fetched.
  */
-import { type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { formatIp, type IpAddress } from '../../targets/address.js';
 import { describeNetworkError, httpGet } from './http-get.js';
 import { type Bootstrap, findService } from './rdap-bootstrap.js';
