@@ -2,10 +2,11 @@
  * `npm run bench`: lockdown against nmap on the same targets, in the same run.
  *
  * One real redis-server answers on every address of a 127.x block. To keep it off the machine's real
- * interfaces it runs inside a network namespace made for the run, whose only interface is loopback:
- * there, binding 0.0.0.0 means "every 127.0.0.0/8 address and nothing else". Both scanners run in
- * the same namespace, on the same target list; each tool's successes are counted from its own output
- * so both did the same work. Needs root (ip netns), Debian's redis-server, nmap and GNU time.
+ * interfaces it runs inside a network namespace made for it, whose only interface is loopback: there,
+ * binding 0.0.0.0 means "every 127.0.0.0/8 address and nothing else". Each tool runs on the same target
+ * list in a fresh namespace with a fresh server; each tool's successes are counted from its own output
+ * so all did the same work. A bare Node loop (bench/bare-connect-loop.mjs) shows the machine's ceiling.
+ * Needs root (ip netns), Debian's redis-server, nmap and GNU time.
  *
  * Environment: BENCH_ADDRESSES (default 16384, a power of two), BENCH_CONCURRENCY (default 1000), BENCH_BIG_INFLIGHT (default 4096).
  */
@@ -136,9 +137,11 @@ function row(m: Measured): string {
   ].join('  ');
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('The benchmark needs root to make its network namespace (ip netns)');
-  const targets = block(ADDRESSES);
+/**
+ * Run one tool in a namespace of its own with a fresh redis-server, so no tool inherits another's
+ * kernel state (tens of thousands of TIME_WAIT sockets) or a server that has already served a run.
+ */
+async function inFreshNamespace<T>(run: () => Promise<T>): Promise<T> {
   sh('ip', ['netns', 'add', ns]);
   let redis: ReturnType<typeof spawn> | undefined;
   try {
@@ -152,12 +155,31 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     // seed a few keys so INFO has a keyspace to report
     sh('ip', ['netns', 'exec', ns, 'redis-cli', '-h', '127.0.0.1', 'mset', 'a', '1', 'b', '2', 'c', '3']);
-    console.log(`Targets: ${targets} (${ADDRESSES} addresses, one redis-server in namespace ${ns}); machine: ${spawnSync('nproc').stdout.toString().trim()} cores`);
+    return await run();
+  } finally {
+    redis?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    spawnSync('ip', ['netns', 'pids', ns])
+      .stdout.toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((pid) => spawnSync('kill', ['-9', pid]));
+    spawnSync('ip', ['netns', 'del', ns]);
+    redisPid = undefined;
+  }
+}
 
-    const lockdown = await runLockdown(targets, CONCURRENCY, `lockdown c=${CONCURRENCY}`);
-    const nmap = await runNmap(targets);
-    const big = await runLockdown(targets, BIG_INFLIGHT, `lockdown c=${BIG_INFLIGHT}`);
-    const bare = await runBare(CONCURRENCY);
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('The benchmark needs root to make its network namespace (ip netns)');
+  const targets = block(ADDRESSES);
+  try {
+    console.log(
+      `Targets: ${targets} (${ADDRESSES} addresses, one redis-server in a namespace of its own for each tool); machine: ${spawnSync('nproc').stdout.toString().trim()} cores`,
+    );
+    const lockdown = await inFreshNamespace(() => runLockdown(targets, CONCURRENCY, `lockdown c=${CONCURRENCY}`));
+    const nmap = await inFreshNamespace(() => runNmap(targets));
+    const big = await inFreshNamespace(() => runLockdown(targets, BIG_INFLIGHT, `lockdown c=${BIG_INFLIGHT}`));
+    const bare = await inFreshNamespace(() => runBare(CONCURRENCY));
 
     console.log('');
     console.log(
@@ -177,14 +199,6 @@ async function main(): Promise<void> {
       console.log(`note: not every address was verified (lockdown ${lockdown.successes}, nmap ${nmap.successes} of ${ADDRESSES}); rates count verified ones only`);
     }
   } finally {
-    redis?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    spawnSync('ip', ['netns', 'pids', ns]).stdout
-      .toString()
-      .split('\n')
-      .filter(Boolean)
-      .forEach((pid) => spawnSync('kill', ['-9', pid]));
-    spawnSync('ip', ['netns', 'del', ns]);
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { LockdownError } from '../core/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { log } from './output.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +64,7 @@ Examples:
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.ok;
   try {
+    applyHeapPolicy();
     // Help, an unknown command and `help <command>` get every command; a command gets only its own module.
     const program = await buildProgram((c) => {
       code = c;
