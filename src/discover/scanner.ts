@@ -78,6 +78,7 @@ export interface ScanOutcome {
 export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
   const limiter = new RateLimiter(opts.rate);
   const slots = new Slots(opts.concurrency);
+  const contexts = scanContexts(opts);
   const watermark = new Watermark(opts.from);
   const counters: ScanCounters = { dispatched: 0, done: 0, answered: 0, open: 0, byStatus: {} };
 
@@ -160,7 +161,7 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
       watermark.dispatched(item.position);
       counters.dispatched++;
       // Every probe gets the scan's own signal: runProbe subscribes through one fanned-out listener.
-      void runOne(probe, item, opts).then((result) => {
+      void runOne(probe, item, opts, contexts).then((result) => {
         finish(item, result);
         slots.release();
       });
@@ -178,19 +179,28 @@ export async function runScanner(opts: ScannerOptions): Promise<ScanOutcome> {
   };
 }
 
-async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOptions): Promise<ProbeResult> {
+/** The two contexts a scan's probes get (outside and inside scope.authorized), built once, not per probe. */
+interface ScanContexts {
+  outside: ProbeContext;
+  inside: ProbeContext;
+}
+
+function scanContexts(opts: ScannerOptions): ScanContexts {
+  const base = { ...opts.probeContext, signal: opts.signal };
+  return {
+    outside: { ...base, authorized: false },
+    // Value sampling only ever reaches authorized targets.
+    inside: { ...base, authorized: true, ...(opts.samplePlan ? { sample: opts.samplePlan } : {}) },
+  };
+}
+
+async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOptions, contexts: ScanContexts): Promise<ProbeResult> {
   const target = { host: item.host, port: item.port, ...(item.hostname ? { hostname: item.hostname } : {}) };
   if (!probe) {
     return failed(item, target, `No protocol module named ${item.module}`);
   }
   try {
-    const authorized = opts.isAuthorized(item.host);
-    return await probe.probe(target, {
-      ...opts.probeContext,
-      signal: opts.signal,
-      authorized,
-      ...(authorized && opts.samplePlan ? { sample: opts.samplePlan } : {}),
-    });
+    return await probe.probe(target, opts.isAuthorized(item.host) ? contexts.inside : contexts.outside);
   } catch (err) {
     // The contract says probes never throw; if one does, keep the scan alive and say so.
     return failed(item, target, `Module ${probe.name} threw: ${errorMessage(err)}`);
