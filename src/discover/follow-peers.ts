@@ -8,6 +8,7 @@ import { type Peer } from '../core/types.js';
 import { type Store } from '../store/store.js';
 import { ExclusionSet } from '../targets/exclusion.js';
 import { defaultResolve } from '../targets/resolve.js';
+import { eachFinding } from '../store/paging.js';
 
 export interface PeerGroup {
   module: string;
@@ -42,7 +43,8 @@ export async function planPeers(store: Store, scanId: string, opts: PeerPlanOpti
   const resolve = opts.resolve ?? defaultResolve;
   const groups = new Map<string, PeerGroup>();
   const listedOnly: PeerPlan['listedOnly'] = [];
-  for (const f of await store.listFindings({ scanId })) {
+  // Paged: a scan with a million answered services is never loaded whole.
+  for await (const f of eachFinding(store, { scanId })) {
     for (const peer of f.peers) {
       const port = peer.port ?? opts.defaultPort(f.module);
       const of = `${f.host}:${f.port}/${f.module}`;
