@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ProbeResult } from '../core/types.js';
+import { probeResult } from '../../test/helpers/probe-result.js';
 import { assessResult } from './assess-result.js';
 
-function result(over: Partial<ProbeResult>): ProbeResult {
-  return {
-    module: 'mongodb',
-    target: { host: '192.0.2.10', port: 27017 },
-    status: 'success',
-    metadata: {},
-    peers: [],
-    errors: [],
-    commands: [],
-    bytesSent: 0,
-    bytesRead: 0,
-    startedAt: '2026-11-25T00:00:00.000Z',
-    durationMs: 1,
-    ...over,
-  };
-}
+const result = (over: Partial<ProbeResult>): ProbeResult => probeResult({ module: 'mongodb', port: 27017, ...over });
 
 describe('assessResult (the pipeline’s assessment stage)', () => {
   it('reads sensitive categories from inventory names and weighs records, size and fan-out', () => {

@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.js';
+import { newProbeResult } from '../core/probe-result.js';
 import { assessResult } from '../assess/assess-result.js';
 import { AuthVerdict, ProbeStatus, type Probe, type ProbeContext, type ProbeResult, type SamplePlan } from '../core/types.js';
 import { type ScanBatch } from '../store/store.js';
@@ -208,17 +209,7 @@ async function runOne(probe: Probe | undefined, item: ScanItem, opts: ScannerOpt
 }
 
 function failed(item: ScanItem, target: ProbeResult['target'], message: string): ProbeResult {
-  return {
-    module: item.module,
-    target,
-    status: ProbeStatus.unknownError,
-    metadata: {},
-    peers: [],
-    errors: [message],
-    commands: [],
-    bytesSent: 0,
-    bytesRead: 0,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-  };
+  const result = newProbeResult(item.module, target);
+  result.errors.push(message);
+  return result;
 }

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { CommandNotAllowedError, errorMessage } from '../core/errors.js';
 import { AuthVerdict, EVIDENCE_CAP, ProbeStatus, type ProbeContext, type ProbeResult, type Target } from '../core/types.js';
+import { newProbeResult } from '../core/probe-result.js';
 import { Cancellation, onSignalAbort } from './cancel.js';
 import { httpExchange, type HttpRequest, type HttpResponse } from './http.js';
 import { Session } from './session.js';
@@ -38,19 +39,7 @@ export class ProbeRun {
     this.ctx = ctx;
     this.cancel = cancel;
     this.allowed = allowListOf(module);
-    this.result = {
-      module: module.name,
-      target,
-      status: ProbeStatus.unknownError,
-      metadata: {},
-      peers: [],
-      errors: [],
-      commands: [],
-      bytesSent: 0,
-      bytesRead: 0,
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-    };
+    this.result = newProbeResult(module.name, target);
   }
 
   /** True once the deadline passed or the caller cancelled. */
@@ -203,7 +192,7 @@ export async function runProbe(
     // A body that returns without a verdict after talking to the host could not decide.
     if (run.result.auth === undefined && run.connected) run.result.auth = AuthVerdict.inconclusive;
   } catch (err) {
-    // When our own signal fired, its reason (deadline or cancel) says what happened, whatever
+    // When the probe was cancelled, the reason (deadline or stop) says what happened, whatever
     // shape of abort error the transport (socket, undici) threw.
     const status = cancel.reason !== undefined ? statusFromError(cancel.reason) : statusFromError(err);
     if (run.result.auth !== undefined && status !== ProbeStatus.cancelled) {

@@ -51,7 +51,7 @@ export class Session {
     this.unsubscribe = opts.cancel.subscribe((reason) => this.fail(reason));
   }
 
-  /** Open a TCP connection within `connectTimeoutMs`, honouring the abort signal. */
+  /** Open a TCP connection within `connectTimeoutMs`, honouring the probe's cancellation. */
   static connect(host: string, port: number, opts: SessionOptions): Promise<Session> {
     return new Promise((resolve, reject) => {
       if (opts.cancel.reason !== undefined) {
@@ -87,11 +87,7 @@ export class Session {
 
   /** Send bytes as the named command. Refuses (and sends nothing) when the command is not allow-listed. */
   send(command: string, bytes: Uint8Array): void {
-    if (!this.opts.allowed.has(command)) throw new CommandNotAllowedError(this.opts.module, command);
-    if (this.failure) throw this.failure;
-    if (this.ended) throw new ConnectionClosedError();
-    this.opts.onSend(command, bytes.length);
-    this.socket.write(bytes);
+    this.sendAll([[command, bytes]]);
   }
 
   /**

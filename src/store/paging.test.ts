@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ProbeResult } from '../core/types.js';
+import { probeResult } from '../../test/helpers/probe-result.js';
 import { eachFinding } from './paging.js';
 import { openSqliteStore } from './sqlite-store.js';
 
-function result(host: string, port: number, module: string): ProbeResult {
-  return {
-    module,
-    target: { host, port },
-    status: 'success',
-    auth: 'open',
-    metadata: {},
-    peers: [],
-    errors: [],
-    commands: [],
-    bytesSent: 0,
-    bytesRead: 0,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 1,
-  };
-}
+const result = (host: string, port: number, module: string): ProbeResult => probeResult({ host, port, module, auth: 'open' });
 
 describe('eachFinding', () => {
   it('keyset pages give every finding once, in order, across pages that split a host and a port', async () => {

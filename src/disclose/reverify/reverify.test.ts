@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { defaultConfig } from '../../config/config.js';
 import { PROBE_STATUSES, type ProbeResult } from '../../core/types.js';
 import { PROBES } from '../../protocols/registry.js';
+import { probeResult } from '../../../test/helpers/probe-result.js';
 import { openSqliteCaseStores } from '../cases/open-stores.js';
 import { CaseService } from '../cases/case-service.js';
 import { TRANSITIONS, assertTransition } from '../cases/states.js';
@@ -62,21 +63,14 @@ describe('re-verification selection (no traffic: every case here is skipped befo
   it('skips excluded hosts, closed cases and unknown modules, and creates no scan for nothing', async () => {
     const stores = await openSqliteCaseStores(':memory:');
     opened.push(stores);
-    const mk = (host: string, module: string): ProbeResult => ({
-      module,
-      target: { host, port: 6379 },
-      status: 'success',
-      auth: 'open',
-      metadata: {},
-      peers: [],
-      errors: [],
-      commands: [],
-      bytesSent: 0,
-      bytesRead: 0,
-      startedAt: new Date().toISOString(),
-      durationMs: 1,
-      assessment: { severity: 'high', score: 60, reasons: [], sensitive: [], compromised: false, compromise: [] },
-    });
+    const mk = (host: string, module: string): ProbeResult =>
+      probeResult({
+        host,
+        module,
+        auth: 'open',
+        startedAt: new Date().toISOString(),
+        assessment: { severity: 'high', score: 60, reasons: [], sensitive: [], compromised: false, compromise: [] },
+      });
     const scan = await stores.store.createScan({ spec: {}, totalItems: 3, operator: 't', commandLine: 't' });
     await stores.store.recordBatch({ scanId: scan.id, results: [mk('192.0.2.1', 'redis'), mk('192.0.2.2', 'redis'), mk('198.51.100.3', 'gopher')], donePositions: [0, 1, 2], watermark: 3, doneDelta: 3, answeredDelta: 3, openDelta: 3 });
     const service = new CaseService({ store: stores.store, cases: stores.cases, operator: 't', sender: { name: 's', contact: '' } });
