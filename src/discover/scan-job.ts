@@ -3,8 +3,8 @@ import { type Config, type SampleSettings, type ScanDefaults } from '../config/c
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
 import { honeypotSuspicions } from '../assess/honeypot.js';
-import { eachFinding } from '../store/paging.js';
-import { type FindingRecord, type ScanRecord, type Store } from '../store/store.js';
+import { eachServiceSummary } from '../store/paging.js';
+import { type ScanRecord, type ServiceSummary, type Store } from '../store/store.js';
 import { ExclusionSet } from '../targets/exclusion.js';
 import { readSpecFile } from '../targets/sources.js';
 import { TargetSpace, type ScanItem, type TargetSpaceJSON, type TargetSpecInput } from '../targets/target-space.js';
@@ -182,7 +182,7 @@ export async function flagHoneypots(store: Store, scanId: string): Promise<numbe
   // services are contiguous): a multi-product honeypot answers on all its ports within one scan.
   let flagged = 0;
   let host: string | undefined;
-  let services: FindingRecord[] = [];
+  let services: ServiceSummary[] = [];
   const judge = async (): Promise<void> => {
     if (host === undefined) return;
     const suspicions = honeypotSuspicions(services);
@@ -190,7 +190,7 @@ export async function flagHoneypots(store: Store, scanId: string): Promise<numbe
     // Write only when something changes: a new suspicion, or an old flag to clear.
     if (suspicions.length > 0 || services.some((f) => f.honeypot)) await store.setHostHoneypot(host, suspicions.length > 0 ? suspicions : null);
   };
-  for await (const f of eachFinding(store, { scanId })) {
+  for await (const f of eachServiceSummary(store, scanId)) {
     if (f.host !== host) {
       await judge();
       host = f.host;

@@ -1,4 +1,4 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Transaction, sql } from 'kysely';
 import { NotFoundError, StoreError } from '../core/errors.js';
 import { SEVERITY_LEVELS, type AuthVerdict, type ProbeStatus } from '../core/types.js';
 import { hostKey } from './host-key.js';
@@ -37,6 +37,7 @@ import {
   type ScanBatch,
   type ScanRecord,
   type ScanState,
+  type ServiceSummary,
   type Store,
   type NewCandidate,
 } from './store.js';
@@ -279,32 +280,44 @@ class KyselyStore implements Store {
         query = query.where('findings.severity', 'in', SEVERITY_LEVELS.slice(0, SEVERITY_LEVELS.indexOf(filter.minSeverity) + 1));
       }
       if (filter.compromised) query = query.where('findings.compromised', '=', 1);
-      const scanId = filter.scanId;
-      if (scanId !== undefined) {
-        // Services that scan saw (its observations), even if a later scan has seen them since;
-        // the finding itself carries the newest state.
-        query = query.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('observations as o')
-              .select('o.scan_id')
-              .where('o.scan_id', '=', scanId)
-              .whereRef('o.host', '=', 'findings.host')
-              .whereRef('o.port', '=', 'findings.port')
-              .whereRef('o.module', '=', 'findings.module'),
-          ),
-        );
-      }
-      const after = filter.after;
-      if (after !== undefined) {
-        query = query.where((eb) =>
-          eb(eb.refTuple('findings.host_key', 'findings.port', 'findings.module'), '>', eb.tuple(hostKey(after.host), after.port, after.module)),
-        );
-      }
+      if (filter.scanId !== undefined) query = query.where(seenBy(filter.scanId));
+      if (filter.after !== undefined) query = query.where(after(filter.after));
       query = query.orderBy('findings.host_key').orderBy('findings.port').orderBy('findings.module');
       if (filter.limit !== undefined) query = query.limit(integer(filter.limit, 'limit'));
       if (filter.offset !== undefined) query = query.offset(integer(filter.offset, 'offset'));
       return (await query.execute()).map(toFindingRecord);
+    });
+  }
+
+  listServiceSummaries(filter: { scanId: string; limit?: number; after?: FindingFilter['after'] }): Promise<ServiceSummary[]> {
+    return this.#run(`list the services of scan ${filter.scanId}`, async () => {
+      let query = this.#db
+        .selectFrom('findings')
+        .leftJoin('hosts', 'hosts.host', 'findings.host')
+        .select([
+          'findings.host',
+          'findings.port',
+          'findings.module',
+          'findings.auth',
+          'findings.product',
+          'findings.version',
+          'findings.metadata',
+          'hosts.honeypot as host_honeypot',
+        ])
+        .where(seenBy(filter.scanId));
+      if (filter.after !== undefined) query = query.where(after(filter.after));
+      query = query.orderBy('findings.host_key').orderBy('findings.port').orderBy('findings.module');
+      if (filter.limit !== undefined) query = query.limit(integer(filter.limit, 'limit'));
+      return (await query.execute()).map((row) => ({
+        host: row.host,
+        port: Number(row.port),
+        module: row.module,
+        auth: row.auth as AuthVerdict | null,
+        product: row.product,
+        version: row.version,
+        metadata: parseStoredJson(row.metadata, `metadata of finding ${row.host}:${row.port}/${row.module}`) as Record<string, unknown>,
+        honeypot: row.host_honeypot !== null && row.host_honeypot !== undefined,
+      }));
     });
   }
 
@@ -586,6 +599,28 @@ class KyselyStore implements Store {
       throw toStoreError(err, `close database ${this.#label}`);
     }
   }
+}
+
+// ---- shared filters of listFindings and listServiceSummaries ----
+
+/** Services the scan saw (its observations), even if a later scan has seen them since; the finding carries the newest state. */
+function seenBy(scanId: string) {
+  return (eb: ExpressionBuilder<Database, 'findings'>) =>
+    eb.exists(
+      eb
+        .selectFrom('observations as o')
+        .select('o.scan_id')
+        .where('o.scan_id', '=', scanId)
+        .whereRef('o.host', '=', 'findings.host')
+        .whereRef('o.port', '=', 'findings.port')
+        .whereRef('o.module', '=', 'findings.module'),
+    );
+}
+
+/** Keyset paging: rows after this one in (address, port, module) order. */
+function after(last: NonNullable<FindingFilter['after']>) {
+  return (eb: ExpressionBuilder<Database, 'findings'>) =>
+    eb(eb.refTuple('findings.host_key', 'findings.port', 'findings.module'), '>', eb.tuple(hostKey(last.host), last.port, last.module));
 }
 
 // ---- statements of recordBatch ----

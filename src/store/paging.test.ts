@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ProbeResult } from '../core/types.js';
 import { probeResult } from '../../test/helpers/probe-result.js';
-import { eachFinding } from './paging.js';
+import { eachFinding, eachServiceSummary } from './paging.js';
 import { openSqliteStore } from './sqlite-store.js';
 
-const result = (host: string, port: number, module: string): ProbeResult => probeResult({ host, port, module, auth: 'open' });
+const result = (host: string, port: number, module: string): ProbeResult =>
+  probeResult({ host, port, module, auth: 'open', product: module, version: `${port}.0`, metadata: { port, module } });
 
-describe('eachFinding', () => {
+describe('eachFinding and eachServiceSummary', () => {
   it('keyset pages give every finding once, in order, across pages that split a host and a port', async () => {
     const store = await openSqliteStore(':memory:');
     try {
@@ -29,6 +30,18 @@ describe('eachFinding', () => {
         );
       }
       assert.deepEqual(all.slice(0, 2).map((f) => f.host), ['9.255.255.255', '9.255.255.255']);
+
+      // The summaries walk the same services in the same order, with the same facts.
+      await store.setHostHoneypot('10.0.0.9', [{ ruleId: 'multi-product', reason: 'test', reference: 'test' }]);
+      for (const pageSize of [1, 7, 31]) {
+        const summaries = [];
+        for await (const s of eachServiceSummary(store, scan.id, pageSize)) summaries.push(s);
+        assert.deepEqual(
+          summaries,
+          all.map((f) => ({ host: f.host, port: f.port, module: f.module, auth: f.auth, product: f.product, version: f.version, metadata: f.metadata, honeypot: f.host === '10.0.0.9' })),
+          `page size ${pageSize}`,
+        );
+      }
     } finally {
       await store.close();
     }

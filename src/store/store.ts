@@ -88,6 +88,18 @@ export interface FindingRecord {
   honeypot: HoneypotFlag[] | null;
 }
 
+export interface ServiceSummary {
+  host: string;
+  port: number;
+  module: string;
+  auth: AuthVerdict | null;
+  product: string | null;
+  version: string | null;
+  metadata: Record<string, unknown>;
+  /** True when the host is flagged as a likely honeypot. */
+  honeypot: boolean;
+}
+
 export interface HoneypotFlag {
   ruleId: string;
   reason: string;
@@ -157,6 +169,11 @@ export interface Store extends ImportStore {
   /** Atomically: upsert hosts and findings, append audit rows, mark positions done, advance counters. */
   recordBatch(batch: ScanBatch): Promise<void>;
   listFindings(filter?: FindingFilter): Promise<FindingRecord[]>;
+  /**
+   * The services a scan saw with only what a pass over a whole scan needs (no evidence, assessment,
+   * inventory or sample to parse), in the order and with the keyset paging of `listFindings`.
+   */
+  listServiceSummaries(filter: { scanId: string; limit?: number; after?: FindingFilter['after'] }): Promise<ServiceSummary[]>;
   getHost(host: string): Promise<{ host: HostRecord; findings: FindingRecord[] } | undefined>;
   listAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
   /** Record (or clear, with null/empty) why a host looks like a honeypot. */
