@@ -7,7 +7,6 @@ import {
   CLICKHOUSE_LIMITS,
   PROBE_REVISION,
   cellCount,
-  checkJsonDepth,
   decodeClientHello,
   decodeServerHello,
   encodeClientHello,
@@ -16,6 +15,7 @@ import {
   parseHttpException,
   parseJsonCompact,
 } from './codec.js';
+import { jsonDepth } from '../json-body.js';
 
 /** A fixture from ./fixtures (see its README for where each came from). */
 const fixture = (name: string): Buffer => readFileSync(new URL(`fixtures/${name}`, import.meta.url));
@@ -88,7 +88,7 @@ describe('clickhouse JSONCompact results (captured from 18.16.1)', () => {
   it('refuses deep nesting before JSON.parse, and skips brackets inside strings', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     assert.throws(() => parseJsonCompact(Buffer.from(deep), 'x'), isProtocolError(/deeper than 16/));
-    assert.doesNotThrow(() => checkJsonDepth(`{"a":"${'['.repeat(100)}\\"["}`, 3, 'x'));
+    assert.doesNotThrow(() => jsonDepth(`{"a":"${'['.repeat(100)}\\"["}`, 3, 'x'));
   });
 });
 

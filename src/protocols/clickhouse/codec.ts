@@ -12,6 +12,7 @@
  */
 import { ProtocolError } from '../../core/errors.js';
 import { type Decoder } from '../../net/session.js';
+import { isJsonObject, parseJsonBody } from '../json-body.js';
 
 export const CLICKHOUSE_LIMITS = {
   /** Rows read from one JSONCompact result; the queries ask for at most `maxRows + 1` (LIMIT) to see truncation. */
@@ -38,50 +39,14 @@ export interface CompactResult {
   truncated: boolean;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Body bytes as UTF-8 text; invalid UTF-8 is a `ProtocolError` naming `what`. */
-export function bodyText(body: Uint8Array, what: string): string {
-  try {
-    return utf8.decode(body);
-  } catch {
-    throw new ProtocolError(`${what} is not UTF-8 text`);
-  }
-}
-
-/** Refuse JSON nested deeper than `max` before handing it to `JSON.parse` (strings skipped correctly). */
-export function checkJsonDepth(text: string, max: number, what: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      if (++depth > max) throw new ProtocolError(`${what} nests JSON deeper than ${max} levels`);
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
-  }
-}
-
 /** Parse `FORMAT JSONCompact` output. Anything else (HTML, an exception text, another JSON shape) is a `ProtocolError`. */
 export function parseJsonCompact(body: Uint8Array, what: string): CompactResult {
-  const text = bodyText(body, what);
-  checkJsonDepth(text, CLICKHOUSE_LIMITS.maxJsonDepth, what);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ProtocolError(`${what} is not JSON: ${JSON.stringify(text.slice(0, 60))}`);
-  }
-  if (!isObject(value) || !Array.isArray(value.meta) || !Array.isArray(value.data)) {
+  const value = parseJsonBody(body, what, CLICKHOUSE_LIMITS.maxJsonDepth);
+  if (!isJsonObject(value) || !Array.isArray(value.meta) || !Array.isArray(value.data)) {
     throw new ProtocolError(`${what} is not a JSONCompact result (no meta/data arrays)`);
   }
   const columns = value.meta.map((m, i) => {
-    if (!isObject(m) || typeof m.name !== 'string' || typeof m.type !== 'string') {
+    if (!isJsonObject(m) || typeof m.name !== 'string' || typeof m.type !== 'string') {
       throw new ProtocolError(`${what}: meta[${i}] is not {name, type}`);
     }
     return { name: m.name.slice(0, CLICKHOUSE_LIMITS.maxString), type: m.type.slice(0, CLICKHOUSE_LIMITS.maxString) };
@@ -113,9 +78,6 @@ export function cellCount(v: unknown): number | undefined {
   return undefined;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 // ---------------------------------------------------------------- HTTP: exception texts
 

@@ -53,7 +53,6 @@ import {
   AUTH_ERROR_CODES,
   CLICKHOUSE_LIMITS,
   PROBE_REVISION,
-  bodyText,
   cellCount,
   cellString,
   decodeServerHello,
@@ -64,6 +63,7 @@ import {
   type CompactResult,
   type ServerPacket,
 } from './codec.js';
+import { utf8Text } from '../json-body.js';
 
 /** The allow-list: one name per constant query (`GET /?query=<name>`), and the native Hello. */
 export const CLICKHOUSE_COMMANDS = {
@@ -178,7 +178,7 @@ async function probeHttp(run: ProbeRun, res: HttpResponse): Promise<void> {
 function exceptionOf(res: HttpResponse): ClickHouseException | undefined {
   let text: string;
   try {
-    text = bodyText(res.body.subarray(0, 64 * 1024), 'Exception text');
+    text = utf8Text(res.body.subarray(0, 64 * 1024), 'Exception text');
   } catch {
     return undefined;
   }

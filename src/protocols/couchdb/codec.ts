@@ -9,6 +9,7 @@
  * invalid UTF-8, invalid JSON or a wrong shape is a `ProtocolError`, never another exception.
  */
 import { ProtocolError } from '../../core/errors.js';
+import { isJsonObject, parseJsonBody } from '../json-body.js';
 
 export const COUCHDB_LIMITS = {
   /** Database names kept in the result (the count is always the full count). */
@@ -91,28 +92,6 @@ export interface CouchErrorReply {
 
 type JsonObject = Record<string, unknown>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Parse a reply body as JSON. Invalid UTF-8 or invalid JSON is a `ProtocolError` naming `what`. */
-export function parseJson(body: Uint8Array, what: string): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new ProtocolError(`${what} is not UTF-8 text`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // JSON.parse also throws (RangeError) on absurd nesting; either way it is not a CouchDB reply.
-    throw new ProtocolError(`${what} is not JSON: ${JSON.stringify(text.slice(0, 40))}`);
-  }
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v.slice(0, COUCHDB_LIMITS.fieldChars) : undefined;
 }
@@ -143,13 +122,13 @@ function withoutUndefined<T extends object>(o: T): T {
  * Anything else is not CouchDB: `ProtocolError`.
  */
 export function parseWelcome(value: unknown): CouchWelcome {
-  if (!isObject(value)) throw new ProtocolError('GET / reply is not a JSON object, so not a CouchDB welcome');
+  if (!isJsonObject(value)) throw new ProtocolError('GET / reply is not a JSON object, so not a CouchDB welcome');
   const welcome = str(value.couchdb) ?? str(value['express-pouchdb']) ?? str(value.CouchbaseLite);
   if (welcome === undefined) {
     const keys = Object.keys(value).slice(0, 5).join(', ');
     throw new ProtocolError(`GET / reply has no CouchDB welcome key (keys: ${keys || 'none'})`);
   }
-  const vendorObj = isObject(value.vendor) ? value.vendor : undefined;
+  const vendorObj = isJsonObject(value.vendor) ? value.vendor : undefined;
   const vendor = vendorObj
     ? withoutUndefined({ name: str(vendorObj.name), version: str(vendorObj.version), variant: str(vendorObj.variant) })
     : undefined;
@@ -215,7 +194,7 @@ export function dbPath(name: string): string {
 
 /** `GET /{db}` → counts and sizes. A body that is not an object, or has neither `db_name` nor `doc_count`, is a `ProtocolError`. */
 export function parseDbInfo(value: unknown): CouchDbInfo {
-  if (!isObject(value)) throw new ProtocolError('Database info is not a JSON object');
+  if (!isJsonObject(value)) throw new ProtocolError('Database info is not a JSON object');
   if (value.db_name === undefined && value.doc_count === undefined) {
     throw new ProtocolError('Database info has neither db_name nor doc_count');
   }
@@ -227,20 +206,20 @@ export function parseDbInfo(value: unknown): CouchDbInfo {
     dataSize: count(value.data_size),
     adapter: str(value.adapter),
   };
-  if (isObject(value.sizes)) {
+  if (isJsonObject(value.sizes)) {
     info.sizes = withoutUndefined({ file: count(value.sizes.file), external: count(value.sizes.external), active: count(value.sizes.active) });
   }
-  if (isObject(value.cluster)) {
+  if (isJsonObject(value.cluster)) {
     const c = value.cluster;
     info.cluster = withoutUndefined({ q: count(c.q), n: count(c.n), w: count(c.w), r: count(c.r) });
   }
-  if (isObject(value.props) && typeof value.props.partitioned === 'boolean') info.partitioned = value.props.partitioned;
+  if (isJsonObject(value.props) && typeof value.props.partitioned === 'boolean') info.partitioned = value.props.partitioned;
   return withoutUndefined(info);
 }
 
 /** `GET /_membership` → node names. Neither list present is a `ProtocolError`. */
 export function parseMembership(value: unknown): CouchMembership {
-  if (!isObject(value) || (!Array.isArray(value.all_nodes) && !Array.isArray(value.cluster_nodes))) {
+  if (!isJsonObject(value) || (!Array.isArray(value.all_nodes) && !Array.isArray(value.cluster_nodes))) {
     throw new ProtocolError('GET /_membership reply has neither all_nodes nor cluster_nodes');
   }
   return {
@@ -264,11 +243,11 @@ export function nodeHost(node: string): string | undefined {
 export function parseErrorReply(body: Uint8Array): CouchErrorReply | undefined {
   let value: unknown;
   try {
-    value = parseJson(body, 'Error reply');
+    value = parseJsonBody(body, 'Error reply');
   } catch {
     return undefined;
   }
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const error = str(value.error);
   if (error === undefined) return undefined;
   const reason = str(value.reason);
@@ -278,8 +257,8 @@ export function parseErrorReply(body: Uint8Array): CouchErrorReply | undefined {
 /** `GET /_up` → `status` (`ok`, or `maintenance_mode`/`nolb` with a 404), or undefined for any other body. Never throws. */
 export function parseUpStatus(body: Uint8Array): string | undefined {
   try {
-    const value = parseJson(body, 'GET /_up reply');
-    return isObject(value) ? str(value.status) : undefined;
+    const value = parseJsonBody(body, 'GET /_up reply');
+    return isJsonObject(value) ? str(value.status) : undefined;
   } catch {
     return undefined;
   }
@@ -294,3 +273,6 @@ export function parseServerHeader(header: string | undefined): { version?: strin
   if (!m) return undefined;
   return m[1] === undefined ? {} : { version: m[1] };
 }
+
+/** A reply body as JSON; see `parseJsonBody`. */
+export { parseJsonBody as parseJson };

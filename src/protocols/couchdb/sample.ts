@@ -12,6 +12,7 @@ import { type SampleCollection } from '../../assess/index.js';
 import { type ProbeRun } from '../../net/probe-run.js';
 import { redactSample, SampleBudget, sampleLimits, samplingError, type SamplingFacts } from '../sampling.js';
 import { dbPath, isInspectableDbName, parseErrorReply, parseJson, type CouchDbInfo } from './codec.js';
+import { isJsonObject } from '../json-body.js';
 
 export const COUCHDB_SAMPLE_COMMANDS = {
   allDocs: 'GET /{db}/_all_docs',
@@ -19,10 +20,6 @@ export const COUCHDB_SAMPLE_COMMANDS = {
 
 export function allDocsPath(name: string, limit: number): string {
   return `${dbPath(name)}/_all_docs?limit=${limit}&include_docs=true`;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Most documents first; empty databases, system databases and odd names left out. */
@@ -52,10 +49,10 @@ export async function sampleCouchdb(run: ProbeRun, infos: ReadonlyMap<string, Co
         continue;
       }
       const reply = parseJson(res.body, '_all_docs reply');
-      const rows = isObject(reply) && Array.isArray(reply.rows) ? reply.rows : [];
+      const rows = isJsonObject(reply) && Array.isArray(reply.rows) ? reply.rows : [];
       const documents = rows
         .slice(0, limits.perCollection)
-        .map((row) => (isObject(row) && isObject(row.doc) ? row.doc : undefined))
+        .map((row) => (isJsonObject(row) && isJsonObject(row.doc) ? row.doc : undefined))
         .filter((doc): doc is Record<string, unknown> => doc !== undefined && !(typeof doc._id === 'string' && doc._id.startsWith('_design/')));
       collections.push({ name, documents });
     } catch (err) {

@@ -10,7 +10,6 @@ import { ProtocolError } from '../../core/errors.js';
 import {
   ES_LIMITS,
   forEachArrayObject,
-  jsonDepth,
   kibanaFromReply,
   parseAddress,
   parseCatIndices,
@@ -23,6 +22,7 @@ import {
   toCount,
 } from './codec.js';
 import { peersOf, productFromRefusal } from './probe.js';
+import { jsonDepth } from '../json-body.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -396,7 +396,7 @@ describe('elasticsearch codec: Kibana (documented replies; Kibana cannot run her
 
 describe('elasticsearch codec: hostile input', () => {
   it('refuses deep nesting before JSON.parse, in linear time', () => {
-    assert.equal(jsonDepth('{"a":[1,{"b":"[[[["}]}'), 3);
+    assert.equal(jsonDepth('{"a":[1,{"b":"[[[["}]}', 32), 3);
     const deep = '['.repeat(5_000_000) + ']'.repeat(5_000_000);
     const started = performance.now();
     rejects(() => parseRootInfo(b(deep)), /nests deeper than 32 levels/);

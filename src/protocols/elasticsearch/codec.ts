@@ -9,6 +9,7 @@
  * node lists and strings are capped, and any reply of the wrong shape is a `ProtocolError`.
  */
 import { ProtocolError } from '../../core/errors.js';
+import { isJsonObject, parseJsonText } from '../json-body.js';
 
 export const ES_LIMITS = {
   /** Deeper than any reply we read (cat/nodes/health/root/error bodies nest 5 levels at most). */
@@ -151,51 +152,16 @@ function optCount(v: unknown): number | undefined {
   return toCount(v) ?? undefined;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * The deepest nesting of arrays/objects in `text`, scanning outside string literals; throws as soon as it
- * passes `max`. Linear time, constant memory: it runs before `JSON.parse` so a 16 MiB `[[[[…` costs a scan,
- * not a parser stack and hundreds of megabytes.
- */
-export function jsonDepth(text: string, max: number = ES_LIMITS.maxDepth): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > max) throw new ProtocolError(`JSON reply nests deeper than ${max} levels`);
-      }
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
-  }
-  return deepest;
-}
 
 /** Parse a JSON body after the depth check; `what` names the reply in the error. */
 export function parseJson(body: Uint8Array | string, what: string): unknown {
-  const text = typeof body === 'string' ? body : bodyText(body);
-  jsonDepth(text);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new ProtocolError(`${what} is not JSON: ${(err as Error).message.slice(0, 120)}`);
-  }
+  return parseJsonText(typeof body === 'string' ? body : bodyText(body), what, ES_LIMITS.maxDepth);
 }
 
 /** `GET /` of Elasticsearch (any version) or OpenSearch: an object whose `version.number` is a string. */
 export function parseRootInfo(body: Uint8Array): RootInfo {
   const json = parseJson(body, 'GET / reply');
-  if (!isObject(json) || !isObject(json.version) || typeof json.version.number !== 'string') {
+  if (!isJsonObject(json) || !isJsonObject(json.version) || typeof json.version.number !== 'string') {
     throw new ProtocolError('GET / reply is JSON but not Elasticsearch/OpenSearch cluster info (no version.number)');
   }
   const v = json.version;
@@ -361,21 +327,21 @@ function textIndexEntry(line: string): IndexInfo | undefined {
  */
 export function parseNodes(body: Uint8Array): NodesInfo {
   const json = parseJson(body, 'GET /_nodes reply');
-  if (!isObject(json)) throw new ProtocolError('GET /_nodes reply is not a JSON object');
+  if (!isJsonObject(json)) throw new ProtocolError('GET /_nodes reply is not a JSON object');
   if (json.nodes === undefined) return { nodes: [], count: 0 };
-  if (!isObject(json.nodes)) throw new ProtocolError('GET /_nodes reply has no nodes object');
+  if (!isJsonObject(json.nodes)) throw new ProtocolError('GET /_nodes reply has no nodes object');
   const nodes: NodeInfo[] = [];
   let count = 0;
   for (const [id, raw] of Object.entries(json.nodes)) {
     count++;
-    if (nodes.length >= ES_LIMITS.maxNodes || !isObject(raw)) continue;
+    if (nodes.length >= ES_LIMITS.maxNodes || !isJsonObject(raw)) continue;
     const node: NodeInfo = { id: clip(id), roles: [] };
     const name = str(raw.name);
     const host = str(raw.host);
     const ip = str(raw.ip);
     const version = str(raw.version);
     const transport = str(raw.transport_address);
-    const http = isObject(raw.http) ? str(raw.http.publish_address) : str(raw.http_address);
+    const http = isJsonObject(raw.http) ? str(raw.http.publish_address) : str(raw.http_address);
     if (name !== undefined) node.name = name;
     if (host !== undefined) node.host = host;
     if (ip !== undefined) node.ip = ip;
@@ -408,7 +374,7 @@ export function parseAddress(raw: string): { host: string; port: number } | unde
 /** `GET /_cluster/health`. */
 export function parseClusterHealth(body: Uint8Array): ClusterHealth {
   const json = parseJson(body, 'GET /_cluster/health reply');
-  if (!isObject(json) || typeof json.status !== 'string') throw new ProtocolError('GET /_cluster/health reply has no status');
+  if (!isJsonObject(json) || typeof json.status !== 'string') throw new ProtocolError('GET /_cluster/health reply has no status');
   const health: ClusterHealth = {};
   const clusterName = str(json.cluster_name);
   if (clusterName !== undefined) health.clusterName = clusterName;
@@ -441,8 +407,8 @@ export function parseErrorBody(body: Uint8Array): ErrorInfo {
   } catch {
     json = undefined;
   }
-  if (isObject(json)) {
-    if (isObject(json.error)) {
+  if (isJsonObject(json)) {
+    if (isJsonObject(json.error)) {
       const info: ErrorInfo = {};
       const type = str(json.error.type);
       const reason = str(json.error.reason);
@@ -463,16 +429,16 @@ export function parseErrorBody(body: Uint8Array): ErrorInfo {
 /** Kibana's `GET /api/status`: full (name, uuid, version, status) or redacted (`status.overall.level` only). */
 export function parseKibanaStatus(body: Uint8Array): KibanaStatus {
   const json = parseJson(body, 'GET /api/status reply');
-  if (!isObject(json) || !isObject(json.status)) throw new ProtocolError('GET /api/status reply has no status object');
+  if (!isJsonObject(json) || !isJsonObject(json.status)) throw new ProtocolError('GET /api/status reply has no status object');
   const overallRaw = json.status.overall;
   const status: KibanaStatus = { redacted: false };
-  if (isObject(overallRaw)) {
+  if (isJsonObject(overallRaw)) {
     const overall = str(overallRaw.level) ?? str(overallRaw.state);
     if (overall !== undefined) status.overall = overall;
   }
   const name = str(json.name);
   const uuid = str(json.uuid);
-  const version = isObject(json.version) ? str(json.version.number) : undefined;
+  const version = isJsonObject(json.version) ? str(json.version.number) : undefined;
   if (name !== undefined) status.name = name;
   if (uuid !== undefined) status.uuid = uuid;
   if (version !== undefined) status.version = version;

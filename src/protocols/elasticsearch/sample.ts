@@ -15,6 +15,7 @@ import { type SampleCollection } from '../../assess/index.js';
 import { type ProbeRun } from '../../net/probe-run.js';
 import { redactSample, SampleBudget, sampleLimits, samplingError, type SamplingFacts } from '../sampling.js';
 import { parseErrorBody, parseJson, type IndexInfo } from './codec.js';
+import { isJsonObject } from '../json-body.js';
 
 export const ES_SAMPLE_COMMANDS = {
   search: 'GET /{index}/_search',
@@ -37,10 +38,6 @@ export function pickIndices(indices: readonly IndexInfo[], max: number): IndexIn
   return indices.filter((i) => i.status !== 'close' && i.docs !== 0 && isSampleableIndexName(i.name)).slice(0, max);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export async function sampleElasticsearch(run: ProbeRun, tls: boolean, indices: readonly IndexInfo[]): Promise<void> {
   const plan = run.ctx.sample;
   if (plan === undefined) return;
@@ -61,8 +58,8 @@ export async function sampleElasticsearch(run: ProbeRun, tls: boolean, indices: 
         continue;
       }
       const reply = parseJson(res.body, 'search reply');
-      const hits = isObject(reply) && isObject(reply.hits) && Array.isArray(reply.hits.hits) ? reply.hits.hits : [];
-      documents = hits.slice(0, limits.perCollection).map((h) => (isObject(h) ? h._source : undefined)).filter((d) => d !== undefined);
+      const hits = isJsonObject(reply) && isJsonObject(reply.hits) && Array.isArray(reply.hits.hits) ? reply.hits.hits : [];
+      documents = hits.slice(0, limits.perCollection).map((h) => (isJsonObject(h) ? h._source : undefined)).filter((d) => d !== undefined);
     } catch (err) {
       if (run.aborted) throw err;
       run.result.errors.push(samplingError(index.name, err));

@@ -13,6 +13,7 @@
  * invalid UTF-8, invalid JSON or a wrong shape is a `ProtocolError`, never another exception.
  */
 import { ProtocolError } from '../../core/errors.js';
+import { isJsonObject, parseJsonBody, utf8Text } from '../json-body.js';
 
 export const ETCD_LIMITS = {
   /** Key names a keys_only range asks for (`limit`), inside the authorized scope only. */
@@ -48,26 +49,6 @@ export function rangeKeysBody(limit: number = ETCD_LIMITS.keyNames): string {
 }
 
 type JsonObject = Record<string, unknown>;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-export function parseJson(body: Uint8Array, what: string): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new ProtocolError(`${what} is not UTF-8 text`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // JSON.parse also throws (RangeError) on absurd nesting; either way it is not an etcd reply.
-    throw new ProtocolError(`${what} is not JSON: ${JSON.stringify(text.slice(0, 40))}`);
-  }
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function clip(s: string): string {
   return s.length > ETCD_LIMITS.fieldChars ? s.slice(0, ETCD_LIMITS.fieldChars) : s;
@@ -106,7 +87,7 @@ export interface EtcdVersion {
 }
 
 export function parseVersion(json: unknown): EtcdVersion {
-  if (!isObject(json)) throw new ProtocolError('GET /version reply is not a JSON object');
+  if (!isJsonObject(json)) throw new ProtocolError('GET /version reply is not a JSON object');
   const server = optString(json, 'etcdserver', 'GET /version reply');
   if (server === undefined) throw new ProtocolError('GET /version reply has no etcdserver field: not etcd');
   const cluster = optString(json, 'etcdcluster', 'GET /version reply');
@@ -143,7 +124,7 @@ export interface EtcdHeader {
 
 function parseHeader(json: JsonObject, what: string): EtcdHeader {
   const h = json.header;
-  if (!isObject(h)) throw new ProtocolError(`${what} has no header object: not an etcd v3 reply`);
+  if (!isJsonObject(h)) throw new ProtocolError(`${what} has no header object: not an etcd v3 reply`);
   const out: EtcdHeader = {};
   const clusterId = optUint64(h, 'cluster_id', what);
   const memberId = optUint64(h, 'member_id', what);
@@ -164,7 +145,7 @@ export interface RangeCount {
 
 export function parseRangeCount(json: unknown): RangeCount {
   const what = 'kv/range reply';
-  if (!isObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
+  if (!isJsonObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
   const header = parseHeader(json, what);
   return { header, count: optCount(json, 'count', what) ?? 0 };
 }
@@ -180,13 +161,13 @@ export interface RangeKeys {
 
 export function parseRangeKeys(json: unknown, limit: number = ETCD_LIMITS.keyNames): RangeKeys {
   const what = 'kv/range reply';
-  if (!isObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
+  if (!isJsonObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
   const header = parseHeader(json, what);
   const kvs = json.kvs ?? [];
   if (!Array.isArray(kvs)) throw new ProtocolError(`${what}: kvs is not a list`);
   const keys: string[] = [];
   for (const kv of kvs.slice(0, limit)) {
-    if (!isObject(kv)) throw new ProtocolError(`${what}: a kvs entry is not an object`);
+    if (!isJsonObject(kv)) throw new ProtocolError(`${what}: a kvs entry is not an object`);
     const key = kv.key;
     if (typeof key !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(key) || key.length % 4 !== 0) {
       throw new ProtocolError(`${what}: a key is not base64`);
@@ -201,7 +182,7 @@ export function parseRangeKeys(json: unknown, limit: number = ETCD_LIMITS.keyNam
 export function keyName(bytes: Buffer): string {
   const capped = bytes.subarray(0, ETCD_LIMITS.fieldChars);
   try {
-    const text = utf8.decode(capped);
+    const text = utf8Text(capped, 'key');
     if (!/[\x00-\x1f\x7f]/.test(text)) return text;
   } catch {
     // fall through to escapes
@@ -241,13 +222,13 @@ function urlList(obj: JsonObject, key: string, what: string): string[] {
 
 export function parseMemberList(json: unknown): MemberList {
   const what = 'cluster/member/list reply';
-  if (!isObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
+  if (!isJsonObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
   const header = parseHeader(json, what);
   const raw = json.members ?? [];
   if (!Array.isArray(raw)) throw new ProtocolError(`${what}: members is not a list`);
   const members: EtcdMember[] = [];
   for (const m of raw.slice(0, ETCD_LIMITS.members)) {
-    if (!isObject(m)) throw new ProtocolError(`${what}: a member is not an object`);
+    if (!isJsonObject(m)) throw new ProtocolError(`${what}: a member is not an object`);
     members.push({
       // The gateway names this field `ID` (the proto field is `ID`); accept `id` as well.
       id: optUint64(m, 'ID', what) ?? optUint64(m, 'id', what) ?? '',
@@ -278,7 +259,7 @@ export interface EtcdStatus {
 
 export function parseStatus(json: unknown): EtcdStatus {
   const what = 'maintenance/status reply';
-  if (!isObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
+  if (!isJsonObject(json)) throw new ProtocolError(`${what} is not a JSON object`);
   const out: EtcdStatus = { header: parseHeader(json, what), errors: [] };
   const version = optString(json, 'version', what);
   const dbSize = optCount(json, 'dbSize', what);
@@ -311,11 +292,11 @@ export interface GatewayError {
 export function parseGatewayError(body: Uint8Array): GatewayError | undefined {
   let json: unknown;
   try {
-    json = parseJson(body, 'gateway error');
+    json = parseJsonBody(body, 'gateway error');
   } catch {
     return undefined;
   }
-  if (!isObject(json)) return undefined;
+  if (!isJsonObject(json)) return undefined;
   const message = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : undefined;
   const code = json.code;
   if (message === undefined || typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 16) return undefined;
@@ -349,3 +330,6 @@ export function urlHostPort(url: string): { host: string; port?: number } | unde
   if (u.port === '') return { host, port: u.protocol === 'https:' ? 443 : 80 };
   return { host, port: Number(u.port) };
 }
+
+/** A reply body as JSON; see `parseJsonBody`. */
+export { parseJsonBody as parseJson };

@@ -11,6 +11,7 @@
  * names and strings are capped, and any reply of the wrong shape is a `ProtocolError`.
  */
 import { ProtocolError } from '../../core/errors.js';
+import { isJsonObject, parseJsonBody } from '../json-body.js';
 
 export const INFLUX_LIMITS = {
   /** `/query` results nest 5 levels (results → result → series → values → row); a little slack for tags. */
@@ -27,41 +28,13 @@ export const INFLUX_LIMITS = {
 
 type JsonObject = Record<string, unknown>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v.slice(0, INFLUX_LIMITS.maxString) : undefined;
 }
 
 /** Parse a reply body as JSON after checking its nesting; anything else is a `ProtocolError` naming `what`. */
 export function parseJson(body: Uint8Array, what: string): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new ProtocolError(`${what} is not UTF-8 text`);
-  }
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > INFLUX_LIMITS.maxJsonDepth) throw new ProtocolError(`${what} nests JSON deeper than ${INFLUX_LIMITS.maxJsonDepth} levels`);
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ProtocolError(`${what} is not JSON: ${JSON.stringify(text.slice(0, 60))}`);
-  }
+  return parseJsonBody(body, what, INFLUX_LIMITS.maxJsonDepth);
 }
 
 // ---------------------------------------------------------------- /ping
@@ -121,7 +94,7 @@ export interface QueryResponse {
 /** Parse a 1.x `/query` reply (also what InfluxDB 2.x's 1.x-compatible `/query` answers). */
 export function parseQueryResponse(body: Uint8Array, what: string): QueryResponse {
   const value = parseJson(body, what);
-  if (!isObject(value)) throw new ProtocolError(`${what} is not a JSON object`);
+  if (!isJsonObject(value)) throw new ProtocolError(`${what} is not a JSON object`);
   if (value.results === undefined) {
     const error = str(value.error);
     if (error === undefined) throw new ProtocolError(`${what} has neither results nor error`);
@@ -136,13 +109,13 @@ export function parseQueryResponse(body: Uint8Array, what: string): QueryRespons
 }
 
 function parseStatement(r: unknown, what: string): StatementResult {
-  if (!isObject(r)) throw new ProtocolError(`${what} is not an object`);
+  if (!isJsonObject(r)) throw new ProtocolError(`${what} is not an object`);
   const out: StatementResult = { series: [], messages: [] };
   if (typeof r.statement_id === 'number') out.statementId = r.statement_id;
   const error = str(r.error);
   if (error !== undefined) out.error = error;
   if (Array.isArray(r.messages)) {
-    for (const m of r.messages.slice(0, 16)) if (isObject(m) && typeof m.text === 'string') out.messages.push(m.text.slice(0, INFLUX_LIMITS.maxString));
+    for (const m of r.messages.slice(0, 16)) if (isJsonObject(m) && typeof m.text === 'string') out.messages.push(m.text.slice(0, INFLUX_LIMITS.maxString));
   }
   if (r.series === undefined) return out;
   if (!Array.isArray(r.series)) throw new ProtocolError(`${what}: series is not an array`);
@@ -151,7 +124,7 @@ function parseStatement(r: unknown, what: string): StatementResult {
 }
 
 function parseSeries(s: unknown, what: string): Series {
-  if (!isObject(s) || !Array.isArray(s.columns) || !s.columns.every((c) => typeof c === 'string')) {
+  if (!isJsonObject(s) || !Array.isArray(s.columns) || !s.columns.every((c) => typeof c === 'string')) {
     throw new ProtocolError(`${what}: a series has no columns`);
   }
   const columns = (s.columns as string[]).map((c) => c.slice(0, INFLUX_LIMITS.maxString));
@@ -168,7 +141,7 @@ function parseSeries(s: unknown, what: string): Series {
   const out: Series = { columns, values, rowCount };
   const name = str(s.name);
   if (name !== undefined) out.name = name;
-  if (isObject(s.tags)) {
+  if (isJsonObject(s.tags)) {
     const tags: Record<string, string> = {};
     for (const [k, v] of Object.entries(s.tags).slice(0, 32)) if (typeof v === 'string') tags[k.slice(0, 64)] = v.slice(0, INFLUX_LIMITS.maxString);
     out.tags = tags;
@@ -270,7 +243,7 @@ export function parseErrorBody(body: Uint8Array): ErrorBody | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const out: ErrorBody = {};
   const error = str(value.error);
   const code = str(value.code);
@@ -294,7 +267,7 @@ export interface Health {
 
 export function parseHealth(body: Uint8Array): Health {
   const value = parseJson(body, 'GET /health reply');
-  if (!isObject(value) || typeof value.name !== 'string' || typeof value.status !== 'string') {
+  if (!isJsonObject(value) || typeof value.name !== 'string' || typeof value.status !== 'string') {
     throw new ProtocolError('GET /health reply has no name and status');
   }
   const out: Health = { name: value.name.slice(0, 64), status: value.status.slice(0, 64) };
@@ -310,17 +283,17 @@ export function parseHealth(body: Uint8Array): Health {
 /** `GET /api/v2/setup`: `allowed` is true while the instance has no owner yet (onboarding not done). */
 export function parseSetup(body: Uint8Array): boolean {
   const value = parseJson(body, 'GET /api/v2/setup reply');
-  if (!isObject(value) || typeof value.allowed !== 'boolean') throw new ProtocolError('GET /api/v2/setup reply has no boolean "allowed"');
+  if (!isJsonObject(value) || typeof value.allowed !== 'boolean') throw new ProtocolError('GET /api/v2/setup reply has no boolean "allowed"');
   return value.allowed;
 }
 
 /** `GET /api/v2/buckets`: the buckets' names and types, at most `maxRows`. */
 export function parseBuckets(body: Uint8Array): { name: string; type?: string; id?: string }[] {
   const value = parseJson(body, 'GET /api/v2/buckets reply');
-  if (!isObject(value) || !Array.isArray(value.buckets)) throw new ProtocolError('GET /api/v2/buckets reply has no buckets array');
+  if (!isJsonObject(value) || !Array.isArray(value.buckets)) throw new ProtocolError('GET /api/v2/buckets reply has no buckets array');
   const out: { name: string; type?: string; id?: string }[] = [];
   for (const b of value.buckets.slice(0, INFLUX_LIMITS.maxRows)) {
-    if (!isObject(b) || typeof b.name !== 'string') continue;
+    if (!isJsonObject(b) || typeof b.name !== 'string') continue;
     const bucket: { name: string; type?: string; id?: string } = { name: b.name.slice(0, INFLUX_LIMITS.maxString) };
     const type = str(b.type);
     const id = str(b.id);
