@@ -1,29 +1,18 @@
-import { watchFile, unwatchFile } from 'node:fs';
 import { type Config, type SampleSettings, type ScanDefaults } from '../config/config.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type PortSpec, type Probe, type ProbeResult } from '../core/types.js';
 import { honeypotSuspicions } from '../assess/honeypot.js';
 import { eachServiceSummary } from '../store/paging.js';
 import { type ScanRecord, type ServiceSummary, type Store } from '../store/store.js';
-import { ExclusionSet } from '../targets/exclusion.js';
-import { readSpecFile } from '../targets/sources.js';
 import { TargetSpace, type ScanItem, type TargetSpaceJSON, type TargetSpecInput } from '../targets/target-space.js';
+import { engineOptions, jobExclusions, readExcludeFiles, readExclusions, watchExclusions, type EngineSpec } from './job-spec.js';
 import { runScanner, type ScanOutcome } from './scanner.js';
 import { isVerifySpec, resumeVerify } from './verify-job.js';
 
 /** What a scan needs to be run again identically: stored as the scan's spec. */
-export interface ScanSpec {
+export interface ScanSpec extends EngineSpec {
   version: 1;
   space: TargetSpaceJSON;
-  /** Exclusions given on the command line / config (the file is re-read live and on resume). */
-  excludes: TargetSpecInput[];
-  /** Exclusion files (config's and --exclude-file), re-read while the scan runs and on resume. */
-  excludeFiles: string[];
-  authorized: string[];
-  checkDefaultCredentials: boolean;
-  settings: ScanDefaults;
-  identity: string;
-  clientName: string;
   /** Sampling inside scope.authorized (absent in scans stored before it existed: no sampling). */
   sample?: SampleSettings;
 }
@@ -62,8 +51,7 @@ export interface ScanRun {
 /** Parse, resolve and validate everything first (nothing is probed when any input is bad). */
 export async function prepareScan(req: NewScanRequest): Promise<{ space: TargetSpace; spec: ScanSpec }> {
   if (req.targets.length === 0) throw new UsageError('No targets given: pass addresses, CIDRs, ranges or hostnames, or -iL FILE');
-  const staticExcludes = [...req.config.exclude.map((text, i) => ({ text, source: `${req.config.source} exclude[${i}]` })), ...req.excludes];
-  const excludeFiles = [...(req.config.excludeFile ? [req.config.excludeFile] : []), ...req.excludeFiles];
+  const { excludes: staticExcludes, excludeFiles } = jobExclusions(req.config, req);
   const excludes = [...staticExcludes, ...(await readExcludeFiles(excludeFiles))];
   const space = await TargetSpace.build({
     targets: req.targets,
@@ -118,7 +106,7 @@ export async function resumeScan(store: Store, scanId: string, probes: readonly 
   if (spec?.version !== 1) throw new UsageError(`Scan ${scanId} was stored by an incompatible version and cannot be resumed`);
   const space = TargetSpace.fromJSON(spec.space);
   // Re-read exclusions: an opt-out that arrived since the interruption is honoured.
-  space.setExcludes(ExclusionSet.fromSpecs([...spec.excludes, ...(await readExcludeFiles(spec.excludeFiles))]));
+  space.setExcludes(await readExclusions(spec));
   await store.setScanState(scan.id, 'running');
   return execute(store, { ...scan, state: 'running' }, space, spec, probes, hooks);
 }
@@ -133,8 +121,7 @@ async function execute(
 ): Promise<ScanRun> {
   const skip = new Set(await store.donePositionsAboveWatermark(scan.id));
   hooks.onStart?.(scan, space, scan.doneCount);
-  const authorized = ExclusionSet.fromSpecs(spec.authorized.map((text, i) => ({ text, source: `scope.authorized[${i}]` })));
-  const stopWatching = watchExclusions(space, spec, hooks);
+  const stopWatching = watchExclusions(spec, (set) => space.setExcludes(set), hooks.onWarning);
   let outcome: ScanOutcome;
   try {
     outcome = await runScanner({
@@ -143,20 +130,7 @@ async function execute(
       probes: new Map(probes.map((p) => [p.name, p])),
       from: scan.watermark,
       skip,
-      concurrency: spec.settings.concurrency,
-      rate: spec.settings.rate,
-      probeContext: {
-        connectTimeoutMs: spec.settings.connectTimeoutMs,
-        timeoutMs: spec.settings.timeoutMs,
-        readCap: spec.settings.readCapBytes,
-        identity: spec.identity,
-        clientName: spec.clientName,
-        checkDefaultCredentials: spec.checkDefaultCredentials,
-      },
-      isAuthorized: (host) => authorized.has(host),
-      ...(spec.sample?.enabled
-        ? { samplePlan: { perCollection: spec.sample.perCollection, maxBytes: spec.sample.maxBytes, maxCollections: spec.sample.maxCollections } }
-        : {}),
+      ...engineOptions(spec, spec.sample),
       signal: hooks.signal,
       persist: (batch) => store.recordBatch(batch),
       ...(hooks.onResult ? { onResult: hooks.onResult } : {}),
@@ -200,26 +174,6 @@ export async function flagHoneypots(store: Store, scanId: string): Promise<numbe
   }
   await judge();
   return flagged;
-}
-
-/** Re-read the exclusion file whenever it changes, so an opt-out takes effect mid-scan. */
-function watchExclusions(space: TargetSpace, spec: ScanSpec, hooks: ScanHooks): () => void {
-  if (spec.excludeFiles.length === 0) return () => undefined;
-  const reload = (): void => {
-    readExcludeFiles(spec.excludeFiles)
-      .then((fromFiles) => space.setExcludes(ExclusionSet.fromSpecs([...spec.excludes, ...fromFiles])))
-      .catch((err: Error) => hooks.onWarning?.(`An exclusion file could not be re-read, keeping the previous list: ${err.message}`));
-  };
-  for (const file of spec.excludeFiles) watchFile(file, { interval: 500 }, reload);
-  return () => {
-    for (const file of spec.excludeFiles) unwatchFile(file, reload);
-  };
-}
-
-async function readExcludeFiles(files: string[]): Promise<TargetSpecInput[]> {
-  const all: TargetSpecInput[] = [];
-  for (const f of files) all.push(...(await readSpecFile(f)));
-  return all;
 }
 
 function randomSeed(): number {

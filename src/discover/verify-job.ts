@@ -1,13 +1,11 @@
-import { unwatchFile, watchFile } from 'node:fs';
 import { type Config, type ScanDefaults } from '../config/config.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { type Probe, type ProbeResult } from '../core/types.js';
 import { type ScanRecord, type Store, type VerificationEntry } from '../store/store.js';
-import { ExclusionSet } from '../targets/exclusion.js';
-import { readSpecFile } from '../targets/sources.js';
 import { type ScanItem, type TargetSpecInput } from '../targets/target-space.js';
 import { CandidateSource } from './importers/candidate-source.js';
 import { stalenessByClaim } from './importers/staleness.js';
+import { authorizedSet, engineOptions, jobExclusions, readExclusions, watchExclusions, type EngineSpec } from './job-spec.js';
 import { runScanner, type ScanItemSource, type ScanOutcome } from './scanner.js';
 
 /**
@@ -19,20 +17,12 @@ import { runScanner, type ScanItemSource, type ScanOutcome } from './scanner.js'
  */
 
 /** What a verification needs to be run again identically: stored as the scan's spec. */
-export interface VerifySpec {
+export interface VerifySpec extends EngineSpec {
   version: 1;
   kind: 'import-verify';
   importId: string;
   /** Modules verified (those in the registry when it started; a resume keeps the same work list). */
   modules: string[];
-  /** Exclusions from the config and the command line (the files are re-read live and on resume). */
-  excludes: TargetSpecInput[];
-  excludeFiles: string[];
-  authorized: string[];
-  checkDefaultCredentials: boolean;
-  settings: ScanDefaults;
-  identity: string;
-  clientName: string;
 }
 
 export function isVerifySpec(spec: unknown): spec is VerifySpec {
@@ -67,23 +57,20 @@ export interface VerifyRun {
 
 /** Validate everything first (bad exclusions fail before the store is touched). */
 export async function prepareVerify(req: NewVerifyRequest, probes: readonly Probe[]): Promise<VerifySpec> {
-  const excludes = [...req.config.exclude.map((text, i) => ({ text, source: `${req.config.source} exclude[${i}]` })), ...req.excludes];
-  const excludeFiles = [...(req.config.excludeFile ? [req.config.excludeFile] : []), ...req.excludeFiles];
   const spec: VerifySpec = {
     version: 1,
     kind: 'import-verify',
     importId: req.importId,
     modules: probes.map((p) => p.name),
-    excludes,
-    excludeFiles,
+    ...jobExclusions(req.config, req),
     authorized: req.config.scope.authorized,
     checkDefaultCredentials: req.checkDefaultCredentials,
     settings: req.settings,
     identity: req.identity,
     clientName: req.config.identity.name,
   };
-  await exclusionsOf(spec); // parses and resolves now: a bad one is an error before anything runs
-  ExclusionSet.fromSpecs(spec.authorized.map((text, i) => ({ text, source: `scope.authorized[${i}]` })));
+  await readExclusions(spec); // parses and resolves now: a bad one is an error before anything runs
+  authorizedSet(spec.authorized);
   return spec;
 }
 
@@ -98,7 +85,7 @@ export async function startVerify(
   const imp = await store.getImport(spec.importId);
   if (!imp) throw new NotFoundError(`No import with id ${spec.importId}`);
   if (imp.state !== 'completed') throw new UsageError(`Import ${imp.id} is ${imp.state}, not completed; import the file again before verifying`);
-  const source = await CandidateSource.load(store, spec.importId, usableModules(spec, probes), await exclusionsOf(spec));
+  const source = await CandidateSource.load(store, spec.importId, usableModules(spec, probes), await readExclusions(spec));
   const scan = await store.createScan({ spec, totalItems: source.size, operator, commandLine });
   await store.setImportVerifyScan(spec.importId, scan.id);
   return execute(store, scan, spec, source, probes, hooks);
@@ -111,7 +98,7 @@ export async function resumeVerify(store: Store, scanId: string, probes: readonl
   const spec = scan.spec;
   if (!isVerifySpec(spec) || spec.version !== 1) throw new UsageError(`Scan ${scanId} is not an import verification this version can resume`);
   // Exclusions are read again: an opt-out that arrived since the interruption is honoured.
-  const source = await CandidateSource.load(store, spec.importId, usableModules(spec, probes), await exclusionsOf(spec));
+  const source = await CandidateSource.load(store, spec.importId, usableModules(spec, probes), await readExclusions(spec));
   await store.setScanState(scan.id, 'running');
   return execute(store, { ...scan, state: 'running' }, spec, source, probes, hooks);
 }
@@ -132,8 +119,7 @@ async function execute(
 ): Promise<VerifyRun> {
   const skip = new Set(await store.donePositionsAboveWatermark(scan.id));
   hooks.onStart?.(scan, source, scan.doneCount);
-  const authorized = ExclusionSet.fromSpecs(spec.authorized.map((text, i) => ({ text, source: `scope.authorized[${i}]` })));
-  const stopWatching = watchExclusions(source, spec, hooks);
+  const stopWatching = watchExclusions(spec, (set) => source.setExcludes(set), hooks.onWarning);
   // Results by position until their batch is persisted: the scanner persists answered results only,
   // but a verdict is also "nothing listens any more".
   const finished = new Map<number, ProbeResult>();
@@ -145,17 +131,7 @@ async function execute(
       probes: new Map(probes.map((p) => [p.name, p])),
       from: scan.watermark,
       skip,
-      concurrency: spec.settings.concurrency,
-      rate: spec.settings.rate,
-      probeContext: {
-        connectTimeoutMs: spec.settings.connectTimeoutMs,
-        timeoutMs: spec.settings.timeoutMs,
-        readCap: spec.settings.readCapBytes,
-        identity: spec.identity,
-        clientName: spec.clientName,
-        checkDefaultCredentials: spec.checkDefaultCredentials,
-      },
-      isAuthorized: (host) => authorized.has(host),
+      ...engineOptions(spec),
       signal: hooks.signal,
       onResult: (result, item) => {
         if (result.status !== 'cancelled') finished.set(item.position, result);
@@ -198,22 +174,3 @@ function entryOf(r: ProbeResult): VerificationEntry {
   };
 }
 
-async function exclusionsOf(spec: VerifySpec): Promise<ExclusionSet> {
-  const fromFiles: TargetSpecInput[] = [];
-  for (const f of spec.excludeFiles) fromFiles.push(...(await readSpecFile(f)));
-  return ExclusionSet.build([...spec.excludes, ...fromFiles]);
-}
-
-/** Re-read the exclusion files whenever they change, so an opt-out takes effect mid-run. */
-function watchExclusions(source: CandidateSource, spec: VerifySpec, hooks: VerifyHooks): () => void {
-  if (spec.excludeFiles.length === 0) return () => undefined;
-  const reload = (): void => {
-    exclusionsOf(spec)
-      .then((set) => source.setExcludes(set))
-      .catch((err: Error) => hooks.onWarning?.(`An exclusion file could not be re-read, keeping the previous list: ${err.message}`));
-  };
-  for (const file of spec.excludeFiles) watchFile(file, { interval: 500 }, reload);
-  return () => {
-    for (const file of spec.excludeFiles) unwatchFile(file, reload);
-  };
-}

@@ -11,11 +11,11 @@
 import { type Config, type ScanDefaults } from '../../config/config.js';
 import { NotFoundError } from '../../core/errors.js';
 import { ProbeStatus, type Probe, type ProbeResult } from '../../core/types.js';
+import { engineOptions, jobExclusions, readExclusions } from '../../discover/job-spec.js';
 import { runScanner, type ScanItemSource } from '../../discover/scanner.js';
 import { type ScanRecord, type Store } from '../../store/store.js';
 import { ExclusionSet } from '../../targets/exclusion.js';
-import { readSpecFile } from '../../targets/sources.js';
-import { type ScanItem, type TargetSpecInput } from '../../targets/target-space.js';
+import { type ScanItem } from '../../targets/target-space.js';
 import { type CaseService } from '../cases/case-service.js';
 import { OPEN_STATES, type CaseRecord, type ReverifyEvidence } from '../cases/types.js';
 
@@ -94,10 +94,8 @@ class CaseItems implements ScanItemSource {
   }
 }
 
-async function exclusions(config: Config): Promise<ExclusionSet> {
-  const specs: TargetSpecInput[] = config.exclude.map((text, i) => ({ text, source: `${config.source} exclude[${i}]` }));
-  if (config.excludeFile) specs.push(...(await readSpecFile(config.excludeFile)));
-  return ExclusionSet.build(specs);
+function exclusions(config: Config): Promise<ExclusionSet> {
+  return readExclusions(jobExclusions(config));
 }
 
 /** Selects the cases (given ones, or the due ones) and re-probes them. */
@@ -151,7 +149,6 @@ export async function reverifyCases(deps: ReverifyDeps, req: ReverifyRequest = {
     operator: service.deps.operator,
     commandLine: deps.commandLine ?? 'lockdown case reverify',
   });
-  const authorized = ExclusionSet.fromSpecs(deps.config.scope.authorized.map((text, i) => ({ text, source: `scope.authorized[${i}]` })));
   const results = new Map<number, ProbeResult>();
   const source = new CaseItems(probeable, (host) => excluded.has(host));
   const signal = deps.signal ?? new AbortController().signal;
@@ -163,21 +160,17 @@ export async function reverifyCases(deps: ReverifyDeps, req: ReverifyRequest = {
       probes: new Map(deps.probes.map((p) => [p.name, p])),
       from: 0,
       skip: new Set(),
-      concurrency: settings.concurrency,
-      rate: settings.rate,
-      probeContext: {
-        connectTimeoutMs: settings.connectTimeoutMs,
-        timeoutMs: settings.timeoutMs,
-        readCap: settings.readCapBytes,
-        identity: deps.identity,
-        clientName: deps.config.identity.name,
-        checkDefaultCredentials: false,
-      },
-      isAuthorized: (host) => authorized.has(host),
       // Same sampling as a scan inside the authorized scope, so the updated finding keeps its assessment.
-      ...(deps.config.sample.enabled
-        ? { samplePlan: { perCollection: deps.config.sample.perCollection, maxBytes: deps.config.sample.maxBytes, maxCollections: deps.config.sample.maxCollections } }
-        : {}),
+      ...engineOptions(
+        {
+          authorized: deps.config.scope.authorized,
+          checkDefaultCredentials: false,
+          settings,
+          identity: deps.identity,
+          clientName: deps.config.identity.name,
+        },
+        deps.config.sample,
+      ),
       signal,
       persist: (batch) => deps.store.recordBatch(batch),
       onResult: (result, item) => {
