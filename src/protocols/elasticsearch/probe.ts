@@ -45,7 +45,6 @@
  *   (role `transport`), the probed node included — a publish address is often an internal address the
  *   scanner could not see otherwise.
  */
-import { STATUS_CODES } from 'node:http';
 import { ErrorCode, LockdownError } from '../../core/errors.js';
 import { AuthVerdict, type Inventory, type Peer, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
@@ -69,6 +68,8 @@ import {
   type RootInfo,
 } from './codec.js';
 import { ES_SAMPLE_COMMANDS, sampleElasticsearch } from './sample.js';
+import { describeError, describeReply } from './describe-reply.js';
+import { recordKibanaStatus } from './kibana-status.js';
 
 /** The allow-list: every request this module may send (method and path, query string not included). */
 export const ES_COMMANDS = {
@@ -313,22 +314,6 @@ export function productFromRefusal(headers: Readonly<Record<string, string>>, er
   return undefined;
 }
 
-/** `GET /: HTTP 401 Unauthorized`, the challenge, then the error's `type: reason` or the body's text. */
-function describeReply(command: string, res: HttpResponse, error: ErrorInfo = parseErrorBody(res.body)): string {
-  const lines = [`${command}: HTTP ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd()];
-  const challenge = res.headers['www-authenticate'];
-  if (challenge !== undefined) lines.push(`WWW-Authenticate: ${challenge}`);
-  if (res.headers.location !== undefined) lines.push(`Location: ${res.headers.location}`);
-  const text = describeError(error);
-  if (text !== '') lines.push(text);
-  return lines.join('\n');
-}
-
-function describeError(error: ErrorInfo): string {
-  if (error.type !== undefined || error.reason !== undefined) return [error.type, error.reason].filter((s) => s !== undefined).join(': ');
-  return error.text !== undefined ? printable(error.text, 256) : '';
-}
-
 /** Kibana (or OpenSearch Dashboards) answered: `/api/status` says whether it is reachable without logging in. */
 async function probeKibana(run: ProbeRun, product: KibanaProduct, root: HttpResponse, tls: boolean): Promise<void> {
   const result = run.result;
@@ -347,23 +332,5 @@ async function probeKibana(run: ProbeRun, product: KibanaProduct, root: HttpResp
     return;
   }
   run.setEvidence(describeReply(ES_COMMANDS.kibanaStatus, res));
-  const status = parseKibanaStatus(res.body);
-  const kibana: Record<string, unknown> = { redacted: status.redacted };
-  if (status.name !== undefined) kibana.name = status.name;
-  if (status.uuid !== undefined) kibana.uuid = status.uuid;
-  if (status.overall !== undefined) kibana.overall = status.overall;
-  result.metadata.kibana = kibana;
-  if (status.redacted) {
-    // Kibana security is on: an anonymous client gets only the overall level (Kibana 8.x).
-    result.auth = AuthVerdict.authRequired;
-    run.setEvidence(`GET /api/status: HTTP ${res.status}, redacted status only (overall level ${status.overall ?? '?'}): Kibana requires login`);
-    return;
-  }
-  result.auth = AuthVerdict.open;
-  if (status.version !== undefined) result.version = status.version;
-  const lines = [`GET /api/status answered without credentials: HTTP ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd()];
-  if (status.name !== undefined) lines.push(`name: ${status.name}`);
-  if (status.version !== undefined) lines.push(`version.number: ${status.version}`);
-  if (status.overall !== undefined) lines.push(`status.overall: ${status.overall}`);
-  run.setEvidence(lines.join('\n'));
+  recordKibanaStatus(run, res, parseKibanaStatus(res.body), product);
 }

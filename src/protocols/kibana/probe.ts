@@ -44,15 +44,16 @@
  * - `inventory`: those indices (kind `index`, docs as records, store size as bytes), as the elasticsearch module
  *   records them (`inventoryOf`).
  */
-import { STATUS_CODES } from 'node:http';
 import { ErrorCode, LockdownError, ProtocolError } from '../../core/errors.js';
 import { AuthVerdict, type Probe, type ProbeResult } from '../../core/types.js';
 import { type HttpResponse } from '../../net/http.js';
 import { plainThenTls } from '../../net/http-tls-fallback.js';
 import { printable, runProbe, type ProbeRun } from '../../net/probe-run.js';
-import { kibanaFromReply, parseErrorBody, parseKibanaStatus, type CatIndices, type ErrorInfo, type KibanaProduct, type KibanaStatus } from '../elasticsearch/codec.js';
+import { kibanaFromReply, parseErrorBody, parseKibanaStatus, type CatIndices, type KibanaProduct } from '../elasticsearch/codec.js';
 import { inventoryOf } from '../elasticsearch/probe.js';
 import { CONSOLE_PROXY_TARGET, consoleProxyHeaders, kibanaRedirect, readConsoleProxyReply, type ConsoleProxyReply } from './codec.js';
+import { describeError, describeReply } from '../elasticsearch/describe-reply.js';
+import { recordKibanaStatus } from '../elasticsearch/kibana-status.js';
 
 /** The allow-list: every request this module may send. */
 export const KIBANA_COMMANDS = {
@@ -118,31 +119,11 @@ async function readStatus(run: ProbeRun, res: HttpResponse, tls: boolean, header
   }
   const product = headerProduct ?? 'Kibana';
   result.product = product;
-  const kibana: Record<string, unknown> = { redacted: status.redacted };
-  if (status.name !== undefined) kibana.name = status.name;
-  if (status.uuid !== undefined) kibana.uuid = status.uuid;
-  if (status.overall !== undefined) kibana.overall = status.overall;
-  result.metadata.kibana = kibana;
-  if (status.redacted) {
-    result.auth = AuthVerdict.authRequired;
-    run.setEvidence(`GET /api/status: HTTP ${res.status}, redacted status only (overall level ${status.overall ?? '?'}): ${product} requires login`);
-    return;
-  }
-  result.auth = AuthVerdict.open;
-  if (status.version !== undefined) result.version = status.version;
-  const evidence = statusEvidence(res, status);
-  run.setEvidence(evidence);
+  const evidence = recordKibanaStatus(run, res, status, product);
+  if (evidence === undefined) return;
   // The exact version the server stated goes back in kbn-version; a header beats the body (snapshot builds
   // strip "-SNAPSHOT" from version.number, and Kibana refuses a kbn-version that differs from its own).
   await readConsoleProxy(run, tls, product, headerVersion ?? status.version, evidence);
-}
-
-function statusEvidence(res: HttpResponse, status: KibanaStatus): string {
-  const lines = [`GET /api/status answered without credentials: HTTP ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd()];
-  if (status.name !== undefined) lines.push(`name: ${status.name}`);
-  if (status.version !== undefined) lines.push(`version.number: ${status.version}`);
-  if (status.overall !== undefined) lines.push(`status.overall: ${status.overall}`);
-  return lines.join('\n');
 }
 
 /**
@@ -238,22 +219,6 @@ async function recogniseFromRoot(run: ProbeRun, status: HttpResponse, tls: boole
   // Kibana is there, but its status API did not answer: nothing says whether it is readable.
   result.auth = AuthVerdict.inconclusive;
   result.metadata.httpStatus = status.status;
-}
-
-/** `GET /api/status: HTTP 401 Unauthorized`, the challenge, the redirect, then the error's `type: reason` or text. */
-function describeReply(command: string, res: HttpResponse, error: ErrorInfo = parseErrorBody(res.body)): string {
-  const lines = [`${command}: HTTP ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd()];
-  const challenge = res.headers['www-authenticate'];
-  if (challenge !== undefined) lines.push(`WWW-Authenticate: ${challenge}`);
-  if (res.headers.location !== undefined) lines.push(`Location: ${res.headers.location}`);
-  const text = describeError(error);
-  if (text !== '') lines.push(text);
-  return lines.join('\n');
-}
-
-function describeError(error: ErrorInfo): string {
-  if (error.type !== undefined || error.reason !== undefined) return [error.type, error.reason].filter((s) => s !== undefined).join(': ');
-  return error.text !== undefined ? printable(error.text, 256) : '';
 }
 
 /** `GET /api/status` in plain HTTP, retried over TLS when the port looks TLS-only (src/net/http-tls-fallback.ts). */
