@@ -4,6 +4,7 @@ import { AUTH_VERDICTS, SEVERITY_LEVELS, type AuthVerdict, type Severity } from 
 import { defaultDbPath } from '../store/default-path.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { type Store } from '../store/store.js';
+import { type TargetSpecInput } from '../targets/target-space.js';
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -96,6 +97,23 @@ export interface ScanSettingFlags {
   connectTimeout?: string;
   timeout?: string;
   readCap?: string;
+}
+
+/** The flags of every command that runs the scan engine (scan, import --verify). */
+export interface EngineFlags extends ScanSettingFlags {
+  exclude?: string[];
+  excludeFile?: string[];
+  checkDefaultCredentials?: boolean;
+}
+
+/** Commander collector for a repeatable option. */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** `--exclude a,b --exclude c` as target specs, each naming where it came from. */
+export function excludeFlags(flags: EngineFlags): TargetSpecInput[] {
+  return (flags.exclude ?? []).flatMap((arg, i) =>
+    arg.split(',').map((text, j) => ({ text: text.trim(), source: `--exclude ${i + 1} item ${j + 1}` })),
+  );
 }
 
 /** Config defaults with the command line's overrides, checked against the hard limits. */

@@ -12,31 +12,21 @@ import { prepareVerify, startVerify, type VerifyRun } from '../../discover/verif
 import { PROBES } from '../../protocols/registry.js';
 import { type CandidateRecord, type ImportRecord, type Store } from '../../store/store.js';
 import { parseIp } from '../../targets/address.js';
-import { commonConfig, parsePositiveInt, scanSettings, withStore, type CommonOptions } from '../context.js';
+import { collect, commonConfig, excludeFlags, parsePositiveInt, scanSettings, withStore, type CommonOptions, type EngineFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { stopOnInterrupt } from '../interrupt.js';
 import { formatBytes, formatDuration, log, outputFormat, renderTable, writeJson, writeOut, type OutputFormat } from '../output.js';
 import { Progress } from '../progress.js';
 import { VERSION } from '../version.js';
 
-interface ImportOptions extends CommonOptions {
+interface ImportOptions extends CommonOptions, EngineFlags {
   format?: string;
   verify?: boolean;
-  exclude?: string[];
-  excludeFile?: string[];
-  rate?: string;
-  concurrency?: string;
-  connectTimeout?: string;
-  timeout?: string;
-  readCap?: string;
-  checkDefaultCredentials?: boolean;
   batchSize?: string;
   json?: boolean;
   ndjson?: boolean;
   progress?: boolean;
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Candidates per page when streaming them out of the store. */
 const PAGE = 5000;
@@ -94,9 +84,7 @@ export async function importCommand(file: string, opts: ImportOptions): Promise<
     ? await prepareVerify(
         {
           importId: '',
-          excludes: (opts.exclude ?? []).flatMap((arg, i) =>
-            arg.split(',').map((text, j) => ({ text: text.trim(), source: `--exclude ${i + 1} item ${j + 1}` })),
-          ),
+          excludes: excludeFlags(opts),
           excludeFiles: opts.excludeFile ?? [],
           checkDefaultCredentials: Boolean(opts.checkDefaultCredentials),
           settings: scanSettings(config.scan, opts),

@@ -11,7 +11,7 @@ import { parsePortSpecs } from '../../protocols/port-specs.js';
 import { PROBES } from '../../protocols/registry.js';
 import { readSpecFile, readSpecStream } from '../../targets/sources.js';
 import { type TargetSpace, type TargetSpecInput } from '../../targets/target-space.js';
-import { commonConfig, failsOn, parseFailOn, scanSettings, withStore, type CommonOptions } from '../context.js';
+import { collect, commonConfig, excludeFlags, failsOn, parseFailOn, scanSettings, withStore, type CommonOptions, type EngineFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { stopOnInterrupt } from '../interrupt.js';
 import { LineStream, log, outputFormat, writeJson, writeOut } from '../output.js';
@@ -19,19 +19,11 @@ import { Progress } from '../progress.js';
 import { findingsTable, resultToJson } from '../render.js';
 import { VERSION } from '../version.js';
 
-interface ScanOptions extends CommonOptions {
+interface ScanOptions extends CommonOptions, EngineFlags {
   ports?: string;
   inputList?: string[];
-  exclude?: string[];
-  excludeFile?: string[];
-  rate?: string;
-  concurrency?: string;
-  connectTimeout?: string;
-  timeout?: string;
-  readCap?: string;
   seed?: string;
   allowLargeIpv6?: boolean;
-  checkDefaultCredentials?: boolean;
   resume?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -41,8 +33,6 @@ interface ScanOptions extends CommonOptions {
   sample?: boolean;
   followPeers?: boolean;
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerScan(program: Command, setExit: (code: number) => void): void {
   program
@@ -130,9 +120,7 @@ export async function scanCommand(targetArgs: string[], opts: ScanOptions): Prom
       const settings = scanSettings(config.scan, opts);
       const request: NewScanRequest = {
         targets,
-        excludes: (opts.exclude ?? []).flatMap((arg, i) =>
-          arg.split(',').map((text, j) => ({ text: text.trim(), source: `--exclude ${i + 1} item ${j + 1}` })),
-        ),
+        excludes: excludeFlags(opts),
         excludeFiles: opts.excludeFile ?? [],
         ports: parsePortSpecs(opts.ports, PROBES),
         ...(opts.seed !== undefined ? { seed: parseSeed(opts.seed) } : {}),
