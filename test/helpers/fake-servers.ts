@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import net from 'node:net';
 
 /**
@@ -100,6 +101,19 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; ms: n
   const started = performance.now();
   const result = await fn();
   return { result, ms: performance.now() - started };
+}
+
+/** `timed`, plus how much heap and ArrayBuffer memory the call left grown (for hostile-peer tests). */
+export async function timedWithMemory<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number; grew: number }> {
+  const before = process.memoryUsage();
+  const { result, ms } = await timed(fn);
+  const after = process.memoryUsage();
+  return { result, ms, grew: after.arrayBuffers + after.heapUsed - (before.arrayBuffers + before.heapUsed) };
+}
+
+/** The bound every probe is held to against a flooding peer: 48 MiB of memory growth. */
+export function assertMemoryBounded(grew: number): void {
+  assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
 }
 
 /**

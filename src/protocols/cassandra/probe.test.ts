@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { VERSION } from '../../core/version.js';
 import { BodyReader, type CqlResponse, responseDecoder, rowObjects, type RowsResult } from './codec.js';
@@ -374,23 +374,17 @@ describe('cassandra probe against hostile and absent peers', () => {
 
   it('100 MB flood behind a legal header just under the cap: read-limit at the cap, bounded memory', async () => {
     peer = await frameFloodPeer(1024 * 1024 - 16, 100 * 1024 * 1024);
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => cassandraProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx({ readCap: 1024 * 1024 })));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => cassandraProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx({ readCap: 1024 * 1024 })));
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.equal(result.auth, 'inconclusive');
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict, nothing sent', async () => {
-    const port = await closedPort();
-    const r = await cassandraProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(cassandraProbe);
     assert.deepEqual(r.commands, []);
   });
 });

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
 import { httpCommandName } from '../../net/http.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { assessCompromise } from '../../assess/index.js';
 import { clearValues, RANSOM_NOTE, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
@@ -525,37 +525,28 @@ describe('elasticsearch probe against hostile and absent peers', () => {
 
   it('100 MB flood of non-HTTP bytes: protocol-error at once, bounded memory', async () => {
     peer = await floodPeer();
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => elasticsearchProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => elasticsearchProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'protocol-error');
     assert.equal(result.auth, 'inconclusive');
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 6000, `took ${ms} ms`);
   });
 
   it('100 MB body behind a valid HTTP header: read-limit at the read cap, bounded memory', async () => {
     peer = await floodPeer(100 * 1024 * 1024, 0x7b, { afterRequest: true, prefix: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n' });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => elasticsearchProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => elasticsearchProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /read cap of 1048576 bytes/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 6000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict, no TLS retry', async () => {
-    const port = await closedPort();
-    const r = await elasticsearchProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(elasticsearchProbe);
     assert.ok(r.commands.length <= 1);
   });
 });

@@ -13,8 +13,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { ETCD_LIMITS } from './codec.js';
 import { ETCD_COMMANDS, ETCD_VERSION_COMMAND, etcdProbe, rpcCommand } from './probe.js';
@@ -376,15 +376,12 @@ describe('etcd probe against hostile and absent peers', () => {
 
   it('100 MB flood after the request: read-limit or protocol-error, bounded memory', async () => {
     peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => etcdProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => etcdProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.ok(['read-limit', 'protocol-error'].includes(result.status), result.status);
     assert.equal(result.auth, 'inconclusive');
     assert.ok(result.bytesRead <= 4 * 1024 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
@@ -419,9 +416,6 @@ describe('etcd probe against hostile and absent peers', () => {
   });
 
   it('closed port: connection-refused, no verdict', async () => {
-    const port = await closedPort();
-    const r = await etcdProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    await probeClosedPort(etcdProbe);
   });
 });

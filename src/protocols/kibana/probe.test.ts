@@ -16,8 +16,8 @@ import { after, afterEach, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
 import { httpCommandName } from '../../net/http.js';
 import { selfSignedCert } from '../../../test/helpers/attribution-servers.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { KIBANA_COMMANDS, KIBANA_PATHS, kibanaProbe } from './probe.js';
 
 interface Reply {
@@ -408,29 +408,23 @@ describe('kibana probe against hostile and absent peers', () => {
 
   it('100 MB body behind a valid HTTP header: read-limit at the read cap, bounded memory', async () => {
     peer = await floodPeer(100 * 1024 * 1024, 0x7b, { afterRequest: true, prefix: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n' });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => kibanaProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => kibanaProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /read cap of 1048576 bytes/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 128 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 6000, `took ${ms} ms`);
   });
 
   it('100 MB flood of non-HTTP bytes: protocol-error, bounded memory', async () => {
     peer = await floodPeer();
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => kibanaProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => kibanaProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'protocol-error');
     assert.equal(result.auth, 'inconclusive');
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 6000, `took ${ms} ms`);
   });
 
@@ -444,10 +438,7 @@ describe('kibana probe against hostile and absent peers', () => {
   });
 
   it('closed port: connection-refused, no verdict', async () => {
-    const port = await closedPort();
-    const r = await kibanaProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(kibanaProbe);
     assert.ok(r.commands.length <= 1);
   });
 });

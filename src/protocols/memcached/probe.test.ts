@@ -7,8 +7,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { BINARY, decodeUdpFrame } from './codec.js';
 import { MEMCACHED_COMMANDS, memcachedProbe } from './probe.js';
@@ -330,24 +330,18 @@ describe('memcached probe against hostile and absent peers', () => {
 
   it('100 MB flood of valid-looking STAT lines: read-limit at the default cap, bounded memory', async () => {
     peer = await statsFloodPeer(100 * 1024 * 1024);
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => memcachedProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => memcachedProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.equal(result.auth, 'inconclusive');
     assert.match(result.errors[0] ?? '', /read cap of 1048576 bytes/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict', async () => {
-    const port = await closedPort();
-    const r = await memcachedProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(memcachedProbe);
     assert.deepEqual(r.commands, []);
   });
 });

@@ -16,8 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { deserialize, serialize, type Document } from 'bson';
 import { VERSION } from '../../core/version.js';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { requireServer, servers } from '../../../test/helpers/servers.js';
 import { assessResult } from '../../assess/assess-result.js';
 import { assessCompromise } from '../../assess/index.js';
@@ -636,15 +636,12 @@ describe('mongodb probe against hostile and absent peers', () => {
     head.writeInt32LE(1, 8);
     head.writeInt32LE(2013, 12);
     peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true, prefix: head });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'protocol-error');
     assert.match(result.errors[0] ?? '', /message length 40000000 exceeds the read cap of 1048576 bytes/);
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
@@ -654,23 +651,17 @@ describe('mongodb probe against hostile and absent peers', () => {
     head.writeInt32LE(1, 8);
     head.writeInt32LE(2013, 12);
     peer = await floodPeer(100 * 1024 * 1024, 0x41, { afterRequest: true, prefix: head });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => mongodbProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     // Either the decoder rejects the 'A…' flagBits once 512 KiB arrived, or the cap trips first: both bounded.
     assert.ok(['protocol-error', 'read-limit'].includes(result.status), result.status);
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict', async () => {
-    const port = await closedPort();
-    const r = await mongodbProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(mongodbProbe);
     assert.deepEqual(r.commands, []);
   });
 });

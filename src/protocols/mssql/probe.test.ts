@@ -10,8 +10,8 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { VERSION } from '../../core/version.js';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, silentPeer, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { fixtureHex, tdsReplayServer, tdsResponse, type TcpReplay } from '../../../test/fixtures/mssql/replay-server.js';
 import { ENCRYPTION, TDS_PACKET_TYPE, parsePreLogin, tdsMessageDecoder } from './codec.js';
 import { MSSQL_COMMANDS, clientPreLogin, mssqlProbe } from './probe.js';
@@ -152,22 +152,16 @@ describe('mssql probe against hostile and absent peers', () => {
   it('100 MB flood behind a legal TDS header: the message cap ends it with bounded memory', async () => {
     // 0x04 then bytes 0x04: every packet header claims type 0x04, status 0x04 (no EOM), length 0x0404.
     peer = await floodPeer(100 * 1024 * 1024, 0x04, { afterRequest: true });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => mssqlProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => mssqlProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'protocol-error');
     assert.match(result.errors[0] ?? '', /TDS message spans more than 16 packets/);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict, nothing sent', async () => {
-    const port = await closedPort();
-    const r = await mssqlProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(mssqlProbe);
     assert.deepEqual(r.commands, []);
   });
 });

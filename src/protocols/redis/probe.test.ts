@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { closedPort, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed } from '../../../test/helpers/fake-servers.js';
-import { probeCtx } from '../../../test/helpers/probe-ctx.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, sourceRelay, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { clearValues, syntheticPeople } from '../../../test/helpers/synthetic-people.js';
 import { decodeResp, parseInfo, type RespValue } from './codec.js';
@@ -284,23 +284,17 @@ describe('redis probe against hostile and absent peers', () => {
 
   it('100 MB flood behind a legal 512 MB bulk header: read-limit at the default cap, bounded memory', async () => {
     peer = await floodPeer(100 * 1024 * 1024, 0x61, { afterRequest: true, prefix: '$536870000\r\n' });
-    const before = process.memoryUsage();
-    const { result, ms } = await timed(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
-    const afterMem = process.memoryUsage();
+    const { result, ms, grew } = await timedWithMemory(() => redisProbe.probe({ host: '127.0.0.1', port: peer!.port }, probeCtx()));
     await peer.close();
     assert.equal(result.status, 'read-limit');
     assert.equal(result.auth, 'inconclusive');
     assert.ok(result.bytesRead <= 1024 * 1024 + 256 * 1024, `read ${result.bytesRead} bytes`);
-    const grew = afterMem.arrayBuffers + afterMem.heapUsed - (before.arrayBuffers + before.heapUsed);
-    assert.ok(grew < 48 * 1024 * 1024, `memory grew by ${grew} bytes`);
+    assertMemoryBounded(grew);
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
   it('closed port: connection-refused, no verdict', async () => {
-    const port = await closedPort();
-    const r = await redisProbe.probe({ host: '127.0.0.1', port }, probeCtx());
-    assert.equal(r.status, 'connection-refused');
-    assert.equal(r.auth, undefined);
+    const r = await probeClosedPort(redisProbe);
     assert.deepEqual(r.commands, []);
   });
 });
