@@ -29,31 +29,6 @@ ES_CACHE="$LOCKDOWN_CACHE_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
 # The server runs from a hard-linked copy outside the (possibly private) cache, readable by $ES_USER.
 ES_HOME_COPY="$LOCKDOWN_SERVERS_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
 
-java_home() { dirname "$(dirname "$(readlink -f "$(command -v java)")")"; }
-
-# http_status URL — the HTTP status code of a GET (000 when nothing answers). Node is always here; curl may not be.
-http_status() {
-  node -e '
-    const u = new URL(process.argv[1]);
-    const m = u.protocol === "https:" ? require("node:https") : require("node:http");
-    const r = m.get(u, { rejectUnauthorized: false, timeout: 2000 }, (res) => { console.log(res.statusCode); res.resume(); });
-    r.on("timeout", () => r.destroy());
-    r.on("error", () => console.log("000"));' "$1"
-}
-
-# es_wait NAME URL STATUS — until URL answers STATUS, the process dies (log printed) or 180 s pass.
-es_wait() {
-  local name="$1" url="$2" want="$3" got=""
-  for _ in $(seq 1 360); do
-    got="$(http_status "$url")"
-    [[ "$got" == "$want" ]] && return 0
-    srv_running "$name" || srv_fail "$name"
-    sleep 0.5
-  done
-  echo "[servers] $name: $url answered $got, not $want, within 180 s" >&2
-  srv_fail "$name"
-}
-
 es_prepare_home() {
   if [[ ! -f "$ES_CACHE/.complete" ]]; then
     echo "[servers] Elasticsearch $ELASTICSEARCH_VERSION is not installed in $ES_CACHE; run scripts/install-elasticsearch.sh" >&2
@@ -96,7 +71,7 @@ es_run() {
     -E xpack.ml.enabled=false "$@"
   local want=200
   [[ "$name" == es-auth ]] && want=401
-  es_wait "$name" "http://$host:$ELASTICSEARCH_PORT/" "$want"
+  wait_http "$name" "http://$host:$ELASTICSEARCH_PORT/" "$want"
   echo "[servers] $name answers on $host:$ELASTICSEARCH_PORT after $((SECONDS - started)) s"
 }
 

@@ -63,3 +63,29 @@ srv_fail() {
   tail -n 40 "$(srv_dir "$1")/log" >&2 || true
   return 1
 }
+
+# java_home — the JDK behind the `java` on PATH (for servers that want JAVA_HOME-style variables).
+java_home() { dirname "$(dirname "$(readlink -f "$(command -v java)")")"; }
+
+# http_status URL — the HTTP status code of a GET (000 when nothing answers). Node is always here; curl may not be.
+http_status() {
+  node -e '
+    const u = new URL(process.argv[1]);
+    const m = u.protocol === "https:" ? require("node:https") : require("node:http");
+    const r = m.get(u, { rejectUnauthorized: false, timeout: 2000 }, (res) => { console.log(res.statusCode); res.resume(); });
+    r.on("timeout", () => r.destroy());
+    r.on("error", () => console.log("000"));' "$1"
+}
+
+# wait_http NAME URL STATUS — until URL answers STATUS, the process dies (log printed) or 180 s pass.
+wait_http() {
+  local name="$1" url="$2" want="$3" got=""
+  for _ in $(seq 1 360); do
+    got="$(http_status "$url")"
+    [[ "$got" == "$want" ]] && return 0
+    srv_running "$name" || srv_fail "$name"
+    sleep 0.5
+  done
+  echo "[servers] $name: $url answered $got, not $want, within 180 s" >&2
+  srv_fail "$name"
+}

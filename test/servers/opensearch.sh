@@ -19,31 +19,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${OPENSEARCH_HEAP:=-Xms256m -Xmx512m}"
 OS_USER=lockdown-test
 
-java_home() { dirname "$(dirname "$(readlink -f "$(command -v java)")")"; }
-
-# http_status URL — the HTTP status code of a GET (000 when nothing answers). Node is always here; curl may not be.
-http_status() {
-  node -e '
-    const u = new URL(process.argv[1]);
-    const m = u.protocol === "https:" ? require("node:https") : require("node:http");
-    const r = m.get(u, { rejectUnauthorized: false, timeout: 2000 }, (res) => { console.log(res.statusCode); res.resume(); });
-    r.on("timeout", () => r.destroy());
-    r.on("error", () => console.log("000"));' "$1"
-}
-
-# os_wait NAME URL STATUS — until URL answers STATUS, the process dies (log printed) or 180 s pass.
-os_wait() {
-  local name="$1" url="$2" want="$3" got=""
-  for _ in $(seq 1 360); do
-    got="$(http_status "$url")"
-    [[ "$got" == "$want" ]] && return 0
-    srv_running "$name" || srv_fail "$name"
-    sleep 0.5
-  done
-  echo "[servers] $name: $url answered $got, not $want, within 180 s" >&2
-  srv_fail "$name"
-}
-
 # os_home FLAVOUR — the server's hard-linked copy outside the (possibly private) cache, readable by $OS_USER.
 os_home() {
   local suffix="$1" cache copy
@@ -79,7 +54,7 @@ os_run() {
     -E cluster.name="lockdown-$name" -E node.name="lockdown-$name" \
     -E network.host="$host" -E http.port="$OPENSEARCH_PORT" -E transport.port="$OPENSEARCH_TRANSPORT_PORT" \
     -E discovery.type=single-node -E path.data="$dir/data" -E path.logs="$dir/logs" "$@"
-  os_wait "$name" "$url" "$want"
+  wait_http "$name" "$url" "$want"
   echo "[servers] $name answers on $host:$OPENSEARCH_PORT after $((SECONDS - started)) s"
 }
 
