@@ -56,6 +56,42 @@ export async function httpReplay(
   return { host, port: bound, requests, close: closer(server, sockets) };
 }
 
+export interface TcpReplay extends Listening {
+  /** Every byte the client sent, in order. */
+  received(): Buffer;
+  /** How many connections were accepted. */
+  connections(): number;
+}
+
+/** Answers `reply` on each connection once `complete(received)` says the client's request has fully arrived. */
+export async function tcpReplay(reply: Buffer, complete: (received: Buffer) => boolean, host = '127.0.0.1', port = 0): Promise<TcpReplay> {
+  const chunks: Buffer[] = [];
+  let accepted = 0;
+  const server = net.createServer((s) => {
+    accepted++;
+    let mine = Buffer.alloc(0);
+    let answered = false;
+    s.on('data', (d: Buffer) => {
+      chunks.push(Buffer.from(d));
+      mine = Buffer.concat([mine, d]);
+      if (!answered && complete(mine)) {
+        answered = true;
+        s.write(reply);
+      }
+    });
+  });
+  const sockets = trackSockets(server);
+  const bound = await listen(server, host, port);
+  return { host, port: bound, received: () => Buffer.concat(chunks), connections: () => accepted, close: closer(server, sockets) };
+}
+
+/** The bytes of a hex dump (hex pairs, whitespace ignored); `name` is for the error. */
+export function hexDump(text: string, name: string): Buffer {
+  const hex = text.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new Error(`Fixture ${name} is not a hex dump`);
+  return Buffer.from(hex, 'hex');
+}
+
 /** Listen on `host:port` (0 = ephemeral); resolves with the port bound. */
 export async function listen(server: net.Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
