@@ -7,6 +7,7 @@
 import { type AuthVerdict, type ProbeStatus } from '../core/types.js';
 import { builtinRules, type Rules } from '../rules/load.js';
 import { SEVERITY_LEVELS, type SeverityLevel, type Tier } from '../rules/schema.js';
+import { formatCount } from '../core/format.js';
 
 export type { SeverityLevel };
 
@@ -45,17 +46,7 @@ export interface Severity {
 
 const rank = (l: SeverityLevel) => SEVERITY_LEVELS.length - 1 - SEVERITY_LEVELS.indexOf(l); // info 0 … critical 4
 
-/** `1234567` → `1,234,567` (what toLocaleString('en-US') gives, without its per-call cost). */
-function fmt(n: number): string {
-  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
-  const digits = String(Math.abs(n));
-  let out = '';
-  for (let i = 0; i < digits.length; i++) {
-    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? `-${out}` : out;
-}
+const fmt = formatCount;
 
 function fmtBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

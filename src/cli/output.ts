@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { UsageError } from '../core/errors.js';
+import { formatBytes as formatSize } from '../core/format.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson';
 
@@ -73,16 +74,9 @@ export function log(message: string): void {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
 }
 
+/** A size for a table cell: empty when unknown. */
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+  return formatSize(n) ?? '';
 }
 
 export function formatDuration(ms: number): string {

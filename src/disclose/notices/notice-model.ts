@@ -8,6 +8,7 @@ import { type FindingRecord } from '../../store/store.js';
 import { type CaseRecord } from '../cases/types.js';
 import { chooseVariant, loadRemediations, pickLocale, type Remediations, type RemediationStep } from './remediation.js';
 import { renderString } from './template-engine.js';
+import { formatBytes, formatCount } from '../../core/format.js';
 
 export interface Sender {
   /** Who is writing, e.g. `Example CERT scanning team` (config identity name by default). */
@@ -72,20 +73,8 @@ export function formatTime(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export function formatBytes(n: number | undefined | null): string | null {
-  if (n === undefined || n === null || !Number.isFinite(n) || n < 0) return null;
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
-
 function count(n: number | undefined | null): string | null {
-  return n === undefined || n === null || !Number.isFinite(n) ? null : n.toLocaleString('en-US');
+  return n === undefined || n === null || !Number.isFinite(n) ? null : formatCount(n);
 }
 
 interface SampleCategoryShape {
