@@ -11,7 +11,8 @@ export interface FakePeer {
   close(): Promise<void>;
 }
 
-function listen(onConn: (s: net.Socket) => void): Promise<FakePeer> {
+/** A loopback peer on an ephemeral port that runs `onConn` for each connection (closing it drops them all). */
+export function listen(onConn: (s: net.Socket) => void): Promise<FakePeer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -50,14 +51,15 @@ export function garbagePeer(bytes: Buffer, opts: { afterRequest?: boolean } = {}
 /**
  * Streams `total` bytes of `fill` (default 100 MB), in 64 KiB chunks, respecting back-pressure.
  * With `prefix`, those bytes go first (a valid protocol header in front of the flood, so a decoder
- * that rejects garbage at once still has to meet the read cap).
+ * that rejects garbage at once still has to meet the read cap. With `chunk`, that pattern is repeated
+ * instead of `fill` (e.g. well-formed protocol lines).
  */
 export function floodPeer(
   total = 100 * 1024 * 1024,
   fill = 0x41,
-  opts: { afterRequest?: boolean; prefix?: Buffer | string } = {},
+  opts: { afterRequest?: boolean; prefix?: Buffer | string; chunk?: Buffer } = {},
 ): Promise<FakePeer> {
-  const chunk = Buffer.alloc(64 * 1024, fill);
+  const chunk = opts.chunk ?? Buffer.alloc(64 * 1024, fill);
   return listen((s) => {
     let sent = 0;
     const pump = (): void => {

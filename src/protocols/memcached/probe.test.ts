@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ProbeResult } from '../../core/types.js';
-import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
+import { assertMemoryBounded, type FakePeer, floodPeer, garbagePeer, listen, recordingProxy, silentPeer, timed, timedWithMemory } from '../../../test/helpers/fake-servers.js';
 import { probeClosedPort, probeCtx } from '../../../test/helpers/probe-ctx.js';
 import { env, requireServer } from '../../../test/helpers/servers.js';
 import { BINARY, decodeUdpFrame } from './codec.js';
@@ -120,53 +120,14 @@ function assertAllowListed(result: ProbeResult, tcp: Buffer, udp: Buffer[] | und
 }
 
 /** A hostile peer that answers with valid-looking `STAT` lines (8 KiB each) forever: up to `total` bytes. */
-async function statsFloodPeer(total: number): Promise<FakePeer> {
+function statsFloodPeer(total: number): Promise<FakePeer> {
   const line = Buffer.from(`STAT x ${'v'.repeat(8000)}\r\n`, 'latin1');
-  const chunk = Buffer.concat(Array.from({ length: 8 }, () => line));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += chunk.length;
-          if (!s.write(chunk)) {
-            s.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
-  });
-  return listening(server, sockets);
+  return floodPeer(total, 0, { afterRequest: true, chunk: Buffer.concat(Array.from({ length: 8 }, () => line)) });
 }
 
 /** A peer that hangs up as soon as the client sends anything. */
-async function hangUpPeer(): Promise<FakePeer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => s.destroy());
-  });
-  return listening(server, sockets);
-}
-
-async function listening(server: net.Server, sockets: Set<net.Socket>): Promise<FakePeer> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+function hangUpPeer(): Promise<FakePeer> {
+  return listen((s) => s.once('data', () => s.destroy()));
 }
 
 describe('memcached probe on real servers', () => {
